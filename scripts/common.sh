@@ -1,0 +1,72 @@
+# scripts/common.sh - shared by test/run.sh and scripts/quickstart.sh.
+# shellcheck shell=bash
+
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_CONFIG=$PG_BIN/pg_config
+PGXS_DIR=/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
+export PG_CONFIG
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# ensure_packages pkg...: installs the Debian packages that are missing (as
+# root; otherwise says what to install). Runs apt-get update once first: on a
+# fresh machine the package lists may be empty or stale.
+ensure_packages() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    is_root || die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Packages to build and install pgstreamx.
+BUILD_PACKAGES=(make g++ postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR)
+
+# The user that runs servers: postgres when invoked as root (initdb and
+# postgres refuse to run as root), else the caller.
+server_user() { if is_root; then echo postgres; else id -un; fi; }
+
+# as_server_user cmd...: runs cmd as the server user with a clean HOME.
+as_server_user() {
+    if is_root; then
+        runuser -u postgres -- env HOME=/var/lib/postgresql "$@"
+    else
+        "$@"
+    fi
+}
+
+# A fresh scratch directory owned by the server user (checkout parents may not
+# be readable by it, and /tmp may not be writable by it).
+make_scratch() {
+    local dir
+    dir=$(mktemp -d "${1:-/var/tmp}/pgstreamx-${2:-work}.XXXXXX")
+    is_root && chown "$(server_user)" "$dir"
+    chmod 700 "$dir"
+    echo "$dir"
+}
+
+# build_and_install ROOT: builds (zero warnings, -Werror) and installs.
+build_and_install() {
+    local root=$1
+    log "building pgstreamx"
+    make -C "$root" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >/dev/null
+    log "installing pgstreamx into $($PG_CONFIG --pkglibdir)"
+    make -C "$root" -s install PG_CONFIG="$PG_CONFIG" >/dev/null ||
+        die "make install failed (run as root, or with write access to the PostgreSQL directories)"
+}
+
+# free_port START: the first TCP port from START that nothing listens on.
+free_port() {
+    local p=$1
+    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || [ -S "/tmp/.s.PGSQL.$p" ]; do p=$((p + 1)); done
+    echo "$p"
+}

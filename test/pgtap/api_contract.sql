@@ -1,0 +1,66 @@
+-- pgTAP: the SQL API contract of pgstreamx. What is listed here is promised to
+-- users; changing it is a breaking change (and a CHANGELOG entry).
+\set ON_ERROR_STOP 1
+\set QUIET 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS pgstreamx;
+
+SELECT plan(26);
+
+-- The extension and its schema.
+SELECT has_extension('pgstreamx', 'pgstreamx is installed');
+SELECT has_schema('pgstreamx');
+SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'pgstreamx'), false,
+          'pgstreamx is not relocatable');
+SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pgstreamx'),
+          'pgstreamx', 'pgstreamx lives in schema pgstreamx');
+SELECT is(pgstreamx.version(), (SELECT extversion FROM pg_extension WHERE extname = 'pgstreamx'),
+          'library version equals the installed SQL version');
+SELECT matches(pgstreamx.version(), '^\d+\.\d+\.\d+$', 'version() is semver');
+
+-- Exactly these functions exist (no accidental API).
+SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory'],
+                     'schema pgstreamx has exactly the documented functions');
+
+-- version()
+SELECT has_function('pgstreamx', 'version', ARRAY[]::text[]);
+SELECT function_returns('pgstreamx', 'version', ARRAY[]::text[], 'text');
+SELECT volatility_is('pgstreamx', 'version', ARRAY[]::text[], 'stable');
+SELECT is_strict('pgstreamx', 'version', ARRAY[]::text[]);
+SELECT isnt_definer('pgstreamx', 'version', ARRAY[]::text[]);
+
+-- shared_memory()
+SELECT has_function('pgstreamx', 'shared_memory', ARRAY[]::text[]);
+SELECT function_returns('pgstreamx', 'shared_memory', ARRAY[]::text[], 'setof record');
+SELECT isnt_definer('pgstreamx', 'shared_memory', ARRAY[]::text[]);
+SELECT bag_eq($$SELECT segment FROM pgstreamx.shared_memory()$$, ARRAY['pgstreamx wakeup'],
+              'shared_memory() lists the wake-up segment');
+
+-- Roles and privileges: nothing for PUBLIC.
+SELECT has_role('pgstreamx_producer');
+SELECT has_role('pgstreamx_consumer');
+SELECT has_role('pgstreamx_admin');
+SELECT ok(NOT has_schema_privilege('public', 'pgstreamx', 'USAGE'), 'PUBLIC has no USAGE on schema pgstreamx');
+SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'pgstreamx'::regnamespace
+             AND has_function_privilege('public', p.oid, 'EXECUTE')), 0,
+          'PUBLIC can execute no pgstreamx function');
+SELECT function_privs_are('pgstreamx', 'version', ARRAY[]::text[], 'pgstreamx_consumer', ARRAY['EXECUTE']);
+SELECT function_privs_are('pgstreamx', 'shared_memory', ARRAY[]::text[], 'pgstreamx_consumer', ARRAY[]::text[]);
+SELECT function_privs_are('pgstreamx', 'shared_memory', ARRAY[]::text[], 'pgstreamx_admin', ARRAY['EXECUTE']);
+
+-- Every SECURITY DEFINER function pins its search_path.
+SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'pgstreamx'::regnamespace
+             AND p.prosecdef AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')), 0,
+          'no SECURITY DEFINER function without a pinned search_path');
+
+-- Reserved GUC prefix.
+SELECT throws_ok($$SET pgstreamx.no_such_setting = 1$$, '42602', NULL,
+                 'unknown pgstreamx.* settings are rejected');
+
+SELECT * FROM finish();
+ROLLBACK;
