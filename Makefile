@@ -21,7 +21,8 @@ OBJS        = $(GLUE_SRCS:.cpp=.o) $(CORE_SRCS:.cpp=.o)
 DATA        = $(sort $(wildcard sql/pgstreamx--*.sql))
 DOCS        =
 
-PG_CONFIG  ?= pg_config
+# PostgreSQL 15 (Debian's layout first; override with PG_CONFIG=...).
+PG_CONFIG  ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 
 # Server headers are system headers: their warnings are not ours; ours are errors.
 PG_CPPFLAGS = -Iinclude -isystem $(shell $(PG_CONFIG) --includedir-server) \
@@ -41,11 +42,18 @@ ISOLATION_OPTS = --inputdir=test
 
 override autodepend = yes
 
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
 include $(PGXS)
-
 # The JIT bitcode step compiles .cpp with clang and ignores PG_CXXFLAGS.
 COMPILE.cxx.bc += -std=c++17
+else
+# No server development files yet (fresh machine): `make test` and
+# `make quickstart` install them; plain `make` says what is missing.
+all install installcheck:
+	@echo "pg_config not found: run 'make quickstart' or 'make test' (they install" \
+	      "postgresql-server-dev-15), or pass PG_CONFIG=/path/to/pg_config" >&2; exit 1
+endif
 
 # ---- project commands ---------------------------------------------------------
 .PHONY: test unit quickstart stop bench format
