@@ -84,34 +84,33 @@ count_results() {
     echo "${ok:-0} ${bad:-0}"
 }
 
+# pg_regress_suite SUITE DRIVER INPUTDIR TESTS...: runs pg_regress or
+# pg_isolation_regress against the throw-away server and records the counts.
+pg_regress_suite() {
+    local suite=$1 driver=$2 inputdir=$3
+    shift 3
+    as_server_user "$driver" --host="$WORK" --port="$PGPORT_T" --inputdir="$inputdir" \
+        --outputdir="$WORK/$suite" --dbname="pgstreamx_$suite" "$@" >"$WORK/$suite.log" 2>&1
+    local rc=$? ok bad
+    grep -E '\.\.\. |tests? (passed|failed)' "$WORK/$suite.log"
+    read -r ok bad < <(count_results "$WORK/$suite.log")
+    [ "$rc" != 0 ] && [ "$bad" = 0 ] && bad=1 && tail -20 "$WORK/$suite.log"
+    [ -s "$WORK/$suite/regression.diffs" ] && head -100 "$WORK/$suite/regression.diffs"
+    record "$suite" "$ok" "$bad"
+}
+
 run_regress() {
     log "regress: pg_regress"
-    local tests
-    tests=$(make -s -C "$ROOT" print-regress)
-    as_server_user "$PGXS_DIR/src/test/regress/pg_regress" --host="$WORK" --port="$PGPORT_T" \
-        --inputdir="$WORK" --outputdir="$WORK/regress" --dbname=pgstreamx_regress $tests \
-        >"$WORK/regress.log" 2>&1
-    local rc=$?
-    grep -E '\.\.\. |tests? (passed|failed)' "$WORK/regress.log"
-    read -r ok bad < <(count_results "$WORK/regress.log")
-    [ "$rc" != 0 ] && [ "$bad" = 0 ] && bad=1 && tail -20 "$WORK/regress.log"
-    [ -s "$WORK/regress/regression.diffs" ] && head -100 "$WORK/regress/regression.diffs"
-    record regress "$ok" "$bad"
+    # shellcheck disable=SC2046
+    pg_regress_suite regress "$PGXS_DIR/src/test/regress/pg_regress" "$WORK" \
+        $(make -s -C "$ROOT" print-regress)
 }
 
 run_isolation() {
     log "isolation: pg_isolation_regress"
-    local specs
-    specs=$(make -s -C "$ROOT" print-isolation)
-    as_server_user "$PGXS_DIR/src/test/isolation/pg_isolation_regress" --host="$WORK" --port="$PGPORT_T" \
-        --inputdir="$WORK/test" --outputdir="$WORK/isolation" --dbname=pgstreamx_isolation $specs \
-        >"$WORK/isolation.log" 2>&1
-    local rc=$?
-    grep -E '\.\.\. |tests? (passed|failed)' "$WORK/isolation.log"
-    read -r ok bad < <(count_results "$WORK/isolation.log")
-    [ "$rc" != 0 ] && [ "$bad" = 0 ] && bad=1 && tail -20 "$WORK/isolation.log"
-    [ -s "$WORK/isolation/regression.diffs" ] && head -100 "$WORK/isolation/regression.diffs"
-    record isolation "$ok" "$bad"
+    # shellcheck disable=SC2046
+    pg_regress_suite isolation "$PGXS_DIR/src/test/isolation/pg_isolation_regress" "$WORK/test" \
+        $(make -s -C "$ROOT" print-isolation)
 }
 
 # prove_counts LOG: "files_ok files_failed assertions" from prove's output.
