@@ -35,10 +35,15 @@ BUILD_PACKAGES=(make g++ postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR)
 # postgres refuse to run as root), else the caller.
 server_user() { if is_root; then echo postgres; else id -un; fi; }
 
-# as_server_user cmd...: runs cmd as the server user with a clean HOME.
+# as_server_user cmd...: runs cmd as the server user with a clean HOME. runuser
+# keeps the working directory; when the server user cannot enter it (a checkout
+# under /root), PostgreSQL's tools warn "could not change directory", so such
+# commands run from / instead.
 as_server_user() {
     if is_root; then
-        runuser -u postgres -- env HOME=/var/lib/postgresql "$@"
+        local dir=.
+        runuser -u postgres -- test -x "$PWD" 2>/dev/null || dir=/
+        (cd "$dir" && runuser -u postgres -- env HOME=/var/lib/postgresql "$@")
     else
         "$@"
     fi
