@@ -3,7 +3,9 @@
 #include "pgstreamx/module.hpp"
 
 #include "pgstreamx/error.hpp"
+#include "pgstreamx/offsets.hpp"
 #include "pgstreamx/shmem.hpp"
+#include "pgstreamx/stream.hpp"
 #include "pgstreamx/wakeup.hpp"
 
 #ifndef PGSTREAMX_VERSION
@@ -19,6 +21,35 @@ namespace pgstreamx {
 
 const char *library_version() noexcept { return PGSTREAMX_VERSION; }
 
+namespace {
+
+// The one transaction callback of pgstreamx. Order matters: in-flight seqs
+// are released before wake-ups are sent, so a woken reader sees them gone.
+void xact_callback(XactEvent event, void *) {
+    boundary([event]() {
+        switch (event) {
+            case XACT_EVENT_PRE_PREPARE:
+                offsets::before_prepare();  // may refuse: the PREPARE fails
+                break;
+            case XACT_EVENT_COMMIT:
+            case XACT_EVENT_PARALLEL_COMMIT:
+                offsets::at_xact_end(true);
+                wakeup::at_xact_end(true);
+                break;
+            case XACT_EVENT_ABORT:
+            case XACT_EVENT_PARALLEL_ABORT:
+            case XACT_EVENT_PREPARE:
+                offsets::at_xact_end(false);
+                wakeup::at_xact_end(false);
+                break;
+            default:
+                break;
+        }
+    });
+}
+
+}  // namespace
+
 }  // namespace pgstreamx
 
 void _PG_init(void) {
@@ -29,16 +60,22 @@ void _PG_init(void) {
         // not need them still works and the rest raises 55000
         // (require_preloaded).
         const bool preloading = process_shared_preload_libraries_in_progress;
-        if (preloading) pgstreamx::wakeup::define_gucs();
+        if (preloading) {
+            pgstreamx::wakeup::define_gucs();
+            pgstreamx::offsets::define_gucs();
+        }
+
+        pgstreamx::stream::define_gucs();
 
         // Reserve the prefix so that a misspelt pgstreamx.* setting is an
         // error instead of a silent placeholder.
         MarkGUCPrefixReserved("pgstreamx");
 
-        pgstreamx::wakeup::register_callbacks();
+        RegisterXactCallback(pgstreamx::xact_callback, nullptr);
 
         if (!preloading) return;
         pgstreamx::wakeup::register_shmem();
+        pgstreamx::offsets::register_shmem();
         pgstreamx::shmem::install_hooks();
     });
 }

@@ -12,7 +12,6 @@ constexpr const char *tranche_name = "pgstreamx";
 
 // Plain (trivially constructed) statics only: no C++ static initialisers.
 Segment segments[max_segments];
-void *addresses[max_segments];
 int nsegments = 0;
 bool is_attached = false;
 
@@ -37,9 +36,13 @@ void startup_hook() {
     if (prev_startup_hook) prev_startup_hook();
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     for (int i = 0; i < nsegments; i++) {
+        if (segments[i].allocates_itself) {
+            segments[i].init(nullptr, false);
+            continue;
+        }
         bool found = false;
-        addresses[i] = ShmemInitStruct(segments[i].name, segments[i].size(), &found);
-        segments[i].init(addresses[i], found);
+        void *address = ShmemInitStruct(segments[i].name, segments[i].size(), &found);
+        segments[i].init(address, found);
     }
     LWLockRelease(AddinShmemInitLock);
     is_attached = true;
@@ -79,6 +82,5 @@ LWLock *lwlock(const char *segment_name, int idx) {
 
 int segment_count() noexcept { return nsegments; }
 const Segment &segment_at(int i) noexcept { return segments[i]; }
-void *segment_address(int i) noexcept { return addresses[i]; }
 
 }  // namespace pgstreamx::shmem

@@ -9,6 +9,7 @@
 #include "pgstreamx/core/names.hpp"
 #include "pgstreamx/error.hpp"
 #include "pgstreamx/memory.hpp"
+#include "pgstreamx/offsets.hpp"
 #include "pgstreamx/wakeup.hpp"
 
 extern "C" {
@@ -197,5 +198,31 @@ Datum pgstreamx_test_crash_unguarded(PG_FUNCTION_ARGS) {
     (void)fcinfo;
     // An exception leaving a noexcept frame: the runtime calls std::terminate().
     []() noexcept { throw_through_c(); }();
+    PG_RETURN_VOID();
+}
+
+// pgstreamx_test.pause_after_horizon(lock_key bigint): from now on, this
+// backend's poll() stops between computing its horizons and taking its read
+// snapshot until it can take the shared advisory lock `lock_key` (an
+// isolation spec holds it exclusively, commits something, then releases it).
+// NULL turns the pause off.
+namespace {
+int64 pause_lock_key = 0;
+
+void pause_at_lock() {
+    // Blocks while another session holds the advisory lock exclusively:
+    // isolationtester sees a lock wait.
+    (void)DirectFunctionCall1(pg_advisory_lock_shared_int8, Int64GetDatum(pause_lock_key));
+    (void)DirectFunctionCall1(pg_advisory_unlock_shared_int8, Int64GetDatum(pause_lock_key));
+}
+}  // namespace
+
+PGSTREAMX_FUNCTION(pgstreamx_test_pause_after_horizon) {
+    if (PG_ARGISNULL(0)) {
+        pgstreamx::offsets::after_horizon_hook = nullptr;
+    } else {
+        pause_lock_key = PG_GETARG_INT64(0);
+        pgstreamx::offsets::after_horizon_hook = pause_at_lock;
+    }
     PG_RETURN_VOID();
 }

@@ -66,33 +66,6 @@ void clear_pending() {
     pending_all = false;
 }
 
-void xact_callback(XactEvent event, void *) {
-    boundary([event]() {
-        switch (event) {
-            case XACT_EVENT_COMMIT:
-            case XACT_EVENT_PARALLEL_COMMIT:
-                // Runs after the commit became visible to other snapshots.
-                if (shared && pending_all)
-                    for (uint32 i = 0; i < shared->nslots; i++) wake_slot(i);
-                else if (shared)
-                    for (int i = 0; i < npending; i++) wake_slot(pending[i]);
-                clear_pending();
-                break;
-            case XACT_EVENT_ABORT:
-            case XACT_EVENT_PARALLEL_ABORT:
-                clear_pending();
-                break;
-            case XACT_EVENT_PREPARE:
-                // Visible only at COMMIT PREPARED, possibly in another session:
-                // waiters find it on their fallback timeout.
-                clear_pending();
-                break;
-            default:
-                break;
-        }
-    });
-}
-
 }  // namespace
 
 uint64 channel(Oid dboid, uint64 object) noexcept { return hash::combine(dboid, object); }
@@ -145,8 +118,20 @@ void define_gucs() {
         &guc_slots, 1024, 16, 1 << 20, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
 }
 
-void register_shmem() { shmem::register_segment({segment_name, shared_size, shared_init, 0}); }
+void register_shmem() { shmem::register_segment({segment_name, shared_size, shared_init, 0, false}); }
 
-void register_callbacks() { RegisterXactCallback(xact_callback, nullptr); }
+void at_xact_end(bool committed) noexcept {
+    // Runs after the commit became visible to other snapshots. Abort and
+    // PREPARE wake nobody (a prepared transaction becomes visible at COMMIT
+    // PREPARED, possibly in another session: its waiters find it on their
+    // fallback timeout).
+    if (committed && shared) {
+        if (pending_all)
+            for (uint32 i = 0; i < shared->nslots; i++) wake_slot(i);
+        else
+            for (int i = 0; i < npending; i++) wake_slot(pending[i]);
+    }
+    clear_pending();
+}
 
 }  // namespace pgstreamx::wakeup

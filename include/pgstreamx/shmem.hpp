@@ -18,6 +18,10 @@ struct Segment {
     Size (*size)();                // bytes needed; called after GUCs are final
     void (*init)(void *, bool);    // (address, found): set up when !found
     int lwlocks;                   // LWLocks this segment needs from the tranche
+    // True when init() allocates the memory itself (e.g. ShmemInitHash, which
+    // takes its space from the request but names its own structure): init
+    // is then called with (nullptr, false) and the registry only requests size.
+    bool allocates_itself;
 };
 
 // Registers a segment. Only from _PG_init while shared_preload_libraries is
@@ -36,6 +40,5 @@ LWLock *lwlock(const char *segment_name, int idx);
 // For pgstreamx.shared_memory(): the registered segments.
 int segment_count() noexcept;
 const Segment &segment_at(int i) noexcept;
-void *segment_address(int i) noexcept;
 
 }  // namespace pgstreamx::shmem

@@ -41,9 +41,12 @@ void notify_now(uint64 channel);
 // cancel or statement_timeout raises its ERROR from inside.
 bool wait(uint64 channel, uint64 seen, long timeout_ms);
 
+// Transaction end (module.cpp's callback, after offsets::at_xact_end so that
+// a woken reader already sees the new horizon): broadcasts on commit.
+void at_xact_end(bool committed) noexcept;
+
 // Called from _PG_init.
 void define_gucs();
 void register_shmem();
-void register_callbacks();
 
 }  // namespace pgstreamx::wakeup

@@ -40,7 +40,7 @@ void validate(std::string_view what, std::string_view name) {
                  std::to_string(max_length) + ".";
     else
         detail = "The name contains a character outside [a-z0-9_] or starts with a digit.";
-    throw Error(sqlstate::invalid_name, "invalid " + w + " name \"" + shown(name) + "\"", detail,
+    throw Error(sqlstate::invalid_parameter_value, "invalid " + w + " name \"" + shown(name) + "\"", detail,
                 "Use 1 to " + std::to_string(max_length) +
                     " lower-case ASCII letters, digits and underscores, starting with a "
                     "letter or underscore.");

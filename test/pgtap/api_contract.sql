@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgstreamx;
 
-SELECT plan(26);
+SELECT plan(44);
 
 -- The extension and its schema.
 SELECT has_extension('pgstreamx', 'pgstreamx is installed');
@@ -24,7 +24,10 @@ SELECT is(pgstreamx.version(), (SELECT extversion FROM pg_extension WHERE extnam
 SELECT matches(pgstreamx.version(), '^\d+\.\d+\.\d+$', 'version() is semver');
 
 -- Exactly these functions exist (no accidental API).
-SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory'],
+SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name', '_holder_alive',
+                                        'create_stream', 'drop_stream', 'list_streams',
+                                        'append', 'append_batch', 'create_consumer', 'drop_consumer',
+                                        'poll', 'commit_offset', 'seek'],
                      'schema pgstreamx has exactly the documented functions');
 
 -- version()
@@ -38,8 +41,31 @@ SELECT isnt_definer('pgstreamx', 'version', ARRAY[]::text[]);
 SELECT has_function('pgstreamx', 'shared_memory', ARRAY[]::text[]);
 SELECT function_returns('pgstreamx', 'shared_memory', ARRAY[]::text[], 'setof record');
 SELECT isnt_definer('pgstreamx', 'shared_memory', ARRAY[]::text[]);
-SELECT bag_eq($$SELECT segment FROM pgstreamx.shared_memory()$$, ARRAY['pgstreamx wakeup'],
-              'shared_memory() lists the wake-up segment');
+SELECT bag_eq($$SELECT segment FROM pgstreamx.shared_memory()$$, ARRAY['pgstreamx wakeup', 'pgstreamx offsets'],
+              'shared_memory() lists the wake-up and offsets segments');
+
+-- Streams: signatures and return types are the contract.
+SELECT has_function('pgstreamx', 'create_stream', ARRAY['text', 'integer', 'interval', 'integer']);
+SELECT has_function('pgstreamx', 'drop_stream', ARRAY['text', 'boolean']);
+SELECT function_returns('pgstreamx', 'drop_stream', ARRAY['text', 'boolean'], 'boolean');
+SELECT has_function('pgstreamx', 'append', ARRAY['text', 'jsonb', 'text', 'jsonb', 'text']);
+SELECT has_function('pgstreamx', 'append', ARRAY['text', 'bytea', 'text', 'jsonb', 'text']);
+SELECT function_returns('pgstreamx', 'append', ARRAY['text', 'jsonb', 'text', 'jsonb', 'text'], 'bigint');
+SELECT has_function('pgstreamx', 'append_batch', ARRAY['text', 'jsonb[]', 'text[]', 'jsonb[]', 'text[]']);
+SELECT function_returns('pgstreamx', 'append_batch', ARRAY['text', 'jsonb[]', 'text[]', 'jsonb[]', 'text[]'], 'setof bigint');
+SELECT has_function('pgstreamx', 'poll', ARRAY['text', 'text', 'integer', 'interval', 'text']);
+SELECT is((SELECT pg_get_function_result('pgstreamx.poll(text,text,integer,interval,text)'::regprocedure)),
+          'TABLE(partition integer, seq bigint, topic text, key text, payload jsonb, headers jsonb, appended_at timestamp with time zone, payload_bytes bytea)',
+          'poll() returns the documented columns');
+SELECT has_function('pgstreamx', 'commit_offset', ARRAY['text', 'text', 'integer', 'bigint', 'text']);
+SELECT has_function('pgstreamx', 'seek', ARRAY['text', 'text', 'integer', 'bigint']);
+SELECT has_function('pgstreamx', 'seek', ARRAY['text', 'text', 'integer', 'text']);
+SELECT has_function('pgstreamx', 'seek', ARRAY['text', 'text', 'integer', 'timestamp with time zone']);
+SELECT has_function('pgstreamx', 'create_consumer', ARRAY['text', 'text', 'text']);
+SELECT has_function('pgstreamx', 'drop_consumer', ARRAY['text', 'text']);
+SELECT throws_ok($$SELECT pgstreamx.append('no_such_stream', '{}'::jsonb)$$, '42704', NULL,
+                 'append to an unknown stream: 42704');
+SELECT throws_ok($$SELECT pgstreamx.create_stream('Bad')$$, '22023', NULL, 'invalid stream name: 22023');
 
 -- Roles and privileges: nothing for PUBLIC.
 SELECT has_role('pgstreamx_producer');

@@ -49,3 +49,21 @@ TEST(Hash, BucketIsInRangeAndUniform) {
         }
     }
 }
+
+TEST(Hash, Fnv1a64MatchesTheReferenceVectors) {
+    EXPECT_EQ(hash::fnv1a64(""), 0xcbf29ce484222325ULL);
+    EXPECT_EQ(hash::fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
+    EXPECT_EQ(hash::fnv1a64("foobar"), 0x85944171f73967e8ULL);
+}
+
+// The key -> partition mapping is a user-visible contract.
+TEST(Hash, PartitionForKeyIsStable) {
+    EXPECT_EQ(hash::partition_for_key("order-1", 1), 0u);
+    const std::uint32_t got[] = {hash::partition_for_key("order-1", 8), hash::partition_for_key("order-2", 8),
+                                 hash::partition_for_key("user:42", 8), hash::partition_for_key("", 8)};
+    const std::uint32_t want[] = {7u, 5u, 6u, 7u};
+    for (int i = 0; i < 4; i++) EXPECT_EQ(got[i], want[i]) << i;
+    for (std::uint32_t n : {1u, 3u, 16u, 1024u})
+        for (int k = 0; k < 1000; k++)
+            EXPECT_LT(hash::partition_for_key("k" + std::to_string(k), n), n);
+}

@@ -34,7 +34,7 @@ TEST(Names, ValidateThrowsWithSqlstateAndHint) {
         names::validate("stream", "Bad-Name");
         FAIL() << "no exception";
     } catch (const Error &e) {
-        EXPECT_EQ(e.sqlstate(), pgstreamx::sqlstate::invalid_name);
+        EXPECT_EQ(e.sqlstate(), pgstreamx::sqlstate::invalid_parameter_value);
         EXPECT_EQ(e.message(), "invalid stream name \"Bad-Name\"");
         EXPECT_FALSE(e.detail().empty());
         EXPECT_NE(e.hint().find("lower-case"), std::string::npos);

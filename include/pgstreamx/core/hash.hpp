@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace pgstreamx::hash {
 
@@ -29,6 +30,24 @@ constexpr std::uint64_t combine(std::uint64_t a, std::uint64_t b) noexcept {
 // (Lemire's multiply-shift on the high 32 bits). n must be > 0.
 constexpr std::uint32_t bucket(std::uint64_t key, std::uint32_t n) noexcept {
     return static_cast<std::uint32_t>(((mix64(key) >> 32) * static_cast<std::uint64_t>(n)) >> 32);
+}
+
+// FNV-1a, 64 bit, over the bytes of `s` (offset basis 0xcbf29ce484222325,
+// prime 0x100000001b3).
+constexpr std::uint64_t fnv1a64(std::string_view s) noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (char c : s) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+// The stream partition of a message key: bucket(fnv1a64(key), partitions).
+// Part of the public contract (docs/sql-api.md): the same key goes to the
+// same partition on every server and version, for a given partition count.
+constexpr std::uint32_t partition_for_key(std::string_view key, std::uint32_t partitions) noexcept {
+    return bucket(fnv1a64(key), partitions);
 }
 
 }  // namespace pgstreamx::hash

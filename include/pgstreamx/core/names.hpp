@@ -23,7 +23,7 @@ inline constexpr std::size_t max_affix = 8;
 // True iff `name` matches ^[a-z_][a-z0-9_]*$ and is 1..max_length bytes long.
 bool is_valid(std::string_view name) noexcept;
 
-// Throws pgstreamx::Error (SQLSTATE 42602, with a HINT) unless is_valid(name).
+// Throws pgstreamx::Error (SQLSTATE 22023, with a HINT) unless is_valid(name).
 // `what` names the kind of object in the message, e.g. "stream".
 void validate(std::string_view what, std::string_view name);
 

@@ -48,3 +48,7 @@ END $$;
 -- NEGATIVE CONTROL: crashes the backend (and resets the cluster) on purpose.
 CREATE FUNCTION @extschema@.crash_unguarded()
 RETURNS void LANGUAGE c AS '$libdir/pgstreamx', 'pgstreamx_test_crash_unguarded';
+
+-- Pause point between poll's horizons and its read snapshot (NULL: off).
+CREATE FUNCTION @extschema@.pause_after_horizon(lock_key bigint)
+RETURNS void LANGUAGE c AS '$libdir/pgstreamx', 'pgstreamx_test_pause_after_horizon';

@@ -1,0 +1,63 @@
+// offsets.hpp - seqs in commit order (invariant I2): the shared-memory
+// in-flight registry of every stream partition. See core/inflight.hpp for the
+// rules and docs/architecture.md, "Commit order", for why they are correct.
+//
+// Writers call allocate(); their seqs stay "in flight" until their top-level
+// transaction commits or aborts (at_xact_end, called from the module's
+// transaction callback BEFORE wake-ups are sent, so a woken reader already
+// sees the new horizon). Readers call horizon() for each partition FIRST and
+// only then take the snapshot they read `seq < horizon` with.
+#pragma once
+
+#include "pgstreamx/pg.hpp"
+
+namespace pgstreamx::offsets {
+
+struct PartitionRef {
+    int32 stream_id;
+    int32 partition;
+    Oid sequence;  // the partition's durable high-water mark
+    int64 chunk;   // the sequence's increment: seqs reserved per nextval
+};
+
+// horizon() when nothing is in flight and nothing was handed out since the
+// server started: every seq to come is above every seq that exists.
+inline constexpr int64 no_horizon = PG_INT64_MAX;
+
+// Hands out n >= 1 seqs of the partition to the current transaction, in
+// increasing order, into out[0 .. n). Not necessarily consecutive (a batch
+// may cross a chunk). May reserve a chunk with nextval. Raises 0A000 outside
+// a transaction that can write, 53400 when the registry is full.
+void allocate(const PartitionRef &p, int64 n, int64 *out);
+
+// The lowest seq of the partition a reader in this backend may not read yet
+// (its own in-flight seqs excepted). PG_INT64_MAX if none is in flight and
+// nothing was handed out since the server started.
+int64 horizon(int32 stream_id, int32 partition);
+
+// The start of the oldest transaction still holding a seq of the partition,
+// or 0 (DT_NOBEGIN is not used) when none does.
+TimestampTz oldest_inflight(int32 stream_id, int32 partition);
+
+// True if the current transaction holds seqs in flight.
+bool holds_any() noexcept;
+
+// Transaction end: releases every seq this backend holds; on commit they
+// count as committed for may_have_newer().
+void at_xact_end(bool committed) noexcept;
+
+// False only if certainly no message above `after` has committed in the
+// partition since it was loaded: lets a waiting reader sleep without opening
+// any table. True when unknown.
+bool may_have_newer(int32 stream_id, int32 partition, int64 after);
+// PREPARE TRANSACTION: refused when the transaction appended.
+void before_prepare();
+
+// Test-only pause point between computing horizons and taking the read
+// snapshot (set by src/testing.cpp; nullptr in production).
+extern void (*after_horizon_hook)();
+
+void define_gucs();
+void register_shmem();
+
+}  // namespace pgstreamx::offsets

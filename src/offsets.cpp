@@ -1,0 +1,282 @@
+// offsets.cpp - the shared-memory in-flight registry. See offsets.hpp.
+#include "pgstreamx/offsets.hpp"
+
+#include "pgstreamx/core/inflight.hpp"
+#include "pgstreamx/error.hpp"
+#include "pgstreamx/shmem.hpp"
+
+extern "C" {
+#include "access/xlog.h"
+#include "commands/sequence.h"
+#include "storage/proc.h"
+#include "storage/spin.h"
+#include "utils/hsearch.h"
+}
+
+namespace pgstreamx::offsets {
+
+void (*after_horizon_hook)() = nullptr;
+
+namespace {
+
+constexpr const char *segment_name = "pgstreamx offsets";
+
+struct Key {
+    Oid db;
+    int32 stream_id;
+    int32 partition;
+};
+
+struct Entry {
+    Key key;  // must be first (dynahash)
+    slock_t mutex;
+    inflight::State state;
+    inflight::Holder holders[FLEXIBLE_ARRAY_MEMBER];  // MaxBackends of them
+};
+
+int guc_max_partitions = 1024;  // pgstreamx.max_partitions
+HTAB *registry = nullptr;
+
+// Partitions the current top-level transaction holds seqs in. Entries with
+// holders are never evicted, so the pointers stay valid until released.
+constexpr int max_held = 256;
+Entry *held[max_held];
+int nheld = 0;
+
+Size entry_size() { return add_size(offsetof(Entry, holders), mul_size(MaxBackends, sizeof(inflight::Holder))); }
+
+Size shared_size() { return hash_estimate_size(guc_max_partitions, entry_size()); }
+
+void shared_init(void *, bool) {
+    HASHCTL info;
+    std::memset(&info, 0, sizeof(info));
+    info.keysize = sizeof(Key);
+    info.entrysize = entry_size();
+    registry = ShmemInitHash(segment_name, guc_max_partitions, guc_max_partitions, &info,
+                             HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+}
+
+LWLock *registry_lock() { return shmem::lwlock(segment_name, 0); }
+
+int64 now_us() { return static_cast<int64>(GetCurrentTimestamp()); }
+
+// Evicts one partition nobody holds seqs in (its state reloads from its
+// sequence, leaving a harmless gap). Caller holds the registry lock exclusively.
+bool evict_one() {
+    HASH_SEQ_STATUS it;
+    hash_seq_init(&it, registry);
+    while (Entry *e = static_cast<Entry *>(hash_seq_search(&it))) {
+        SpinLockAcquire(&e->mutex);
+        bool idle = e->state.nholders == 0 && !e->state.refilling;
+        SpinLockRelease(&e->mutex);
+        if (idle) {
+            Key k = e->key;
+            hash_seq_term(&it);
+            hash_search(registry, &k, HASH_REMOVE, nullptr);
+            return true;
+        }
+    }
+    return false;
+}
+
+// Finds or creates the entry; returns with the registry lock held SHARED.
+Entry *lookup_or_create(const Key &key) {
+    LWLockAcquire(registry_lock(), LW_SHARED);
+    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
+    if (e) return e;
+    LWLockRelease(registry_lock());
+
+    LWLockAcquire(registry_lock(), LW_EXCLUSIVE);
+    bool found = false;
+    e = static_cast<Entry *>(hash_search(registry, &key, HASH_ENTER_NULL, &found));
+    if (!e && evict_one()) e = static_cast<Entry *>(hash_search(registry, &key, HASH_ENTER_NULL, &found));
+    if (!e) {
+        LWLockRelease(registry_lock());
+        throw Error(sqlstate::configuration_limit_exceeded, "too many stream partitions in use",
+                    "Every partition that has seqs in flight needs a slot of pgstreamx.max_partitions (" +
+                        std::to_string(guc_max_partitions) + ").",
+                    "Raise pgstreamx.max_partitions and restart the server.");
+    }
+    if (!found) {
+        SpinLockInit(&e->mutex);
+        inflight::init(e->state, MaxBackends);
+    }
+    LWLockRelease(registry_lock());
+    LWLockAcquire(registry_lock(), LW_SHARED);
+    e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
+    if (!e) {  // evicted in between: extremely unlikely, try again
+        LWLockRelease(registry_lock());
+        return lookup_or_create(key);
+    }
+    return e;
+}
+
+bool exit_callback_registered = false;
+
+// A backend that exits without ending its transaction normally (FATAL in a
+// callback, say) must not leave holders behind: they would stall readers.
+void release_at_exit(int, Datum) { at_xact_end(false); }
+
+void remember_held(Entry *e) {
+    for (int i = 0; i < nheld; i++)
+        if (held[i] == e) return;
+    // Only called while the entry has our holder, so it cannot be evicted.
+    held[nheld++] = e;
+}
+
+// Reserves the next chunk from the partition's sequence. nextval is not
+// transactional and is WAL-logged ahead, so after a crash the next chunk is
+// above every seq ever handed out.
+int64 reserve_chunk(Oid sequence) {
+    return pg_call([sequence]() { return nextval_internal(sequence, false); });
+}
+
+}  // namespace
+
+void allocate(const PartitionRef &p, int64 n, int64 *out) {
+    require_preloaded("appending to a stream");
+    if (RecoveryInProgress())
+        throw Error(sqlstate::read_only_sql_transaction, "cannot append to a stream during recovery", {},
+                    "Append on the primary server.");
+    Key key{MyDatabaseId, p.stream_id, p.partition};
+    const int32 proc = MyProc->pgprocno;
+    if (!exit_callback_registered) {
+        before_shmem_exit(release_at_exit, 0);
+        exit_callback_registered = true;
+    }
+    int64 done = 0;
+    while (done < n) {
+        Entry *e = lookup_or_create(key);
+        if (nheld >= max_held) {
+            bool known = false;
+            for (int i = 0; i < nheld; i++) known = known || held[i] == e;
+            if (!known) {
+                LWLockRelease(registry_lock());
+                throw Error(sqlstate::program_limit_exceeded,
+                            "a transaction may append to at most " + std::to_string(max_held) +
+                                " stream partitions",
+                            {}, "Split the work into several transactions.");
+            }
+        }
+        SpinLockAcquire(&e->mutex);
+        inflight::Grant g = inflight::allocate(e->state, e->holders, proc, now_us(), n - done);
+        bool refill = g.status == inflight::Alloc::need_chunk && inflight::begin_refill(e->state);
+        SpinLockRelease(&e->mutex);
+
+        if (g.status == inflight::Alloc::ok) {
+            remember_held(e);
+            LWLockRelease(registry_lock());
+            for (int64 k = 0; k < g.granted; k++) out[done + k] = g.first + k;
+            done += g.granted;
+            continue;
+        }
+        LWLockRelease(registry_lock());
+        if (g.status == inflight::Alloc::holders_full)
+            throw Error(sqlstate::configuration_limit_exceeded,
+                        "too many transactions appending to one stream partition at once", {},
+                        "Raise max_connections, or append in fewer concurrent transactions.");
+        if (!refill) {  // another backend is reserving a chunk
+            pg_call([]() {
+                CHECK_FOR_INTERRUPTS();
+                pg_usleep(50);
+            });
+            continue;
+        }
+        int64 start = 0;
+        try {
+            start = reserve_chunk(p.sequence);
+        } catch (...) {
+            Entry *again = lookup_or_create(key);
+            SpinLockAcquire(&again->mutex);
+            inflight::abort_refill(again->state);
+            SpinLockRelease(&again->mutex);
+            LWLockRelease(registry_lock());
+            throw;
+        }
+        Entry *again = lookup_or_create(key);
+        SpinLockAcquire(&again->mutex);
+        inflight::install_chunk(again->state, start, p.chunk);
+        SpinLockRelease(&again->mutex);
+        LWLockRelease(registry_lock());
+    }
+}
+
+int64 horizon(int32 stream_id, int32 partition) {
+    require_preloaded("reading a stream");
+    Key key{MyDatabaseId, stream_id, partition};
+    LWLockAcquire(registry_lock(), LW_SHARED);
+    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
+    int64 h = inflight::no_horizon;
+    if (e) {
+        SpinLockAcquire(&e->mutex);
+        h = inflight::horizon(e->state, e->holders, MyProc->pgprocno);
+        SpinLockRelease(&e->mutex);
+    }
+    LWLockRelease(registry_lock());
+    return h;
+}
+
+TimestampTz oldest_inflight(int32 stream_id, int32 partition) {
+    require_preloaded("stream metrics");
+    Key key{MyDatabaseId, stream_id, partition};
+    LWLockAcquire(registry_lock(), LW_SHARED);
+    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
+    int64 since = -1;
+    if (e) {
+        SpinLockAcquire(&e->mutex);
+        since = inflight::oldest_since(e->state, e->holders);
+        SpinLockRelease(&e->mutex);
+    }
+    LWLockRelease(registry_lock());
+    return since < 0 ? 0 : static_cast<TimestampTz>(since);
+}
+
+bool holds_any() noexcept { return nheld > 0; }
+
+void at_xact_end(bool committed) noexcept {
+    const int32 proc = MyProc ? MyProc->pgprocno : -1;
+    for (int i = 0; i < nheld; i++) {
+        SpinLockAcquire(&held[i]->mutex);
+        inflight::release(held[i]->state, held[i]->holders, proc, committed);
+        SpinLockRelease(&held[i]->mutex);
+    }
+    nheld = 0;
+}
+
+bool may_have_newer(int32 stream_id, int32 partition, int64 after) {
+    require_preloaded("reading a stream");
+    Key key{MyDatabaseId, stream_id, partition};
+    LWLockAcquire(registry_lock(), LW_SHARED);
+    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
+    bool maybe = true;
+    if (e) {
+        SpinLockAcquire(&e->mutex);
+        maybe = inflight::may_have_newer(e->state, after);
+        SpinLockRelease(&e->mutex);
+    }
+    LWLockRelease(registry_lock());
+    return maybe;
+}
+
+void before_prepare() {
+    if (!holds_any()) return;
+    throw Error(sqlstate::feature_not_supported, "cannot PREPARE a transaction that appended to a stream",
+                "A prepared transaction would hold back every reader of the partitions it "
+                "appended to until COMMIT PREPARED, possibly across a restart.",
+                "Append outside the two-phase transaction, or commit it directly.");
+}
+
+void define_gucs() {
+    DefineCustomIntVariable("pgstreamx.max_partitions",
+                            "Stream partitions the in-flight registry tracks at once.",
+                            "Each takes about 16 bytes per max_connections in shared memory. "
+                            "Partitions nobody appends to are evicted when the registry is full.",
+                            &guc_max_partitions, 1024, 64, 1 << 20, PGC_POSTMASTER, 0, nullptr,
+                            nullptr, nullptr);
+}
+
+void register_shmem() {
+    shmem::register_segment({segment_name, shared_size, shared_init, 1, /*allocates_itself=*/true});
+}
+
+}  // namespace pgstreamx::offsets

@@ -1,0 +1,737 @@
+// stream.cpp - streams: append, append_batch, poll, commit_offset, seek,
+// create_consumer, drop_consumer. create_stream/drop_stream/list_streams are
+// PL/pgSQL in sql/pgstreamx--0.1.0.sql (DDL with allow-listed names).
+//
+// Commit order (I2) comes from offsets.cpp: append allocates seqs there;
+// poll computes every horizon FIRST and then reads `seq < horizon` with the
+// snapshot its SPI query takes afterwards (READ COMMITTED only).
+#include <algorithm>
+#include <vector>
+
+#include "pgstreamx/core/hash.hpp"
+#include "pgstreamx/core/names.hpp"
+#include "pgstreamx/error.hpp"
+#include "pgstreamx/offsets.hpp"
+#include "pgstreamx/spi.hpp"
+#include "pgstreamx/stream.hpp"
+#include "pgstreamx/wakeup.hpp"
+
+extern "C" {
+#include "access/xlog.h"
+#include "storage/procarray.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+}
+
+namespace pgstreamx::stream {
+
+namespace {
+
+int guc_max_message_size = 1024 * 1024;  // pgstreamx.max_message_size (bytes)
+int guc_consumer_lease_ms = 30000;       // pgstreamx.consumer_lease
+constexpr int max_poll = 10000;
+constexpr int max_batch = 100000;
+constexpr Size max_topic = 1024;
+constexpr Size max_key = 4096;
+constexpr int64 max_wait_ms = 3600 * 1000;
+
+std::string text_arg(FunctionCallInfo fcinfo, int n) {
+    return std::string(text_to_cstring(PG_GETARG_TEXT_PP(n)));
+}
+
+std::string required_text(FunctionCallInfo fcinfo, int n, const char *what) {
+    if (PG_ARGISNULL(n))
+        throw Error(sqlstate::null_value_not_allowed, std::string(what) + " must not be null");
+    return text_arg(fcinfo, n);
+}
+
+int32 required_int32(FunctionCallInfo fcinfo, int n, const char *what) {
+    if (PG_ARGISNULL(n))
+        throw Error(sqlstate::null_value_not_allowed, std::string(what) + " must not be null");
+    return PG_GETARG_INT32(n);
+}
+
+void check_field_length(Size bytes, Size limit, const char *what) {
+    if (bytes > limit)
+        throw Error(sqlstate::program_limit_exceeded, std::string(what) + " is too long",
+                    std::string(what) + " is " + std::to_string(bytes) + " bytes; the limit is " +
+                        std::to_string(limit) + ".");
+}
+
+void check_payload_size(Size bytes) {
+    if (bytes > static_cast<Size>(guc_max_message_size))
+        throw Error(sqlstate::program_limit_exceeded, "message is too large",
+                    "The payload is " + std::to_string(bytes) +
+                        " bytes; pgstreamx.max_message_size is " +
+                        std::to_string(guc_max_message_size) + ".",
+                    "Store large data elsewhere and send a reference, or raise "
+                    "pgstreamx.max_message_size.");
+}
+
+int64 interval_ms(const Interval *iv) {
+    int64 days = static_cast<int64>(iv->month) * DAYS_PER_MONTH + iv->day;
+    return days * 86400000 + iv->time / 1000;
+}
+
+std::string session_holder() {
+    return "session:" + std::to_string(MyProcPid) + ":" + std::to_string(MyStartTimestamp);
+}
+
+// Whom a lease belongs to: the caller's token, or this session.
+std::string holder_of(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return session_holder();
+    std::string h = text_arg(fcinfo, n);
+    if (h.empty() || h.size() > 200)
+        throw Error(sqlstate::invalid_parameter_value, "holder must be 1 to 200 bytes", {},
+                    "Pass a stable client identifier, e.g. host name and process id.");
+    if (h.rfind("session:", 0) == 0)
+        throw Error(sqlstate::invalid_parameter_value, "holder must not start with \"session:\"",
+                    "That prefix marks leases held by a database session.");
+    return h;
+}
+
+void refuse_standby_and_snapshot_isolation(const char *what) {
+    if (RecoveryInProgress())
+        throw Error(sqlstate::read_only_sql_transaction,
+                    std::string("cannot ") + what + " on a hot standby",
+                    "Commit order is tracked in the primary server's shared memory.",
+                    "Connect to the primary server.");
+    if (IsolationUsesXactSnapshot())
+        throw Error(sqlstate::feature_not_supported,
+                    std::string("cannot ") + what +
+                        " in a REPEATABLE READ or SERIALIZABLE transaction",
+                    "A stream is read with a snapshot taken after the in-flight horizon; the "
+                    "transaction's snapshot is older.",
+                    "Use READ COMMITTED (the default) for transactions that poll.");
+}
+
+uint32 spread_counter = 0;  // backend-local round robin for messages without key
+
+int32 choose_partition(const Info &s, const char *key, Size keylen) {
+    if (key)
+        return static_cast<int32>(
+            hash::partition_for_key(std::string_view(key, keylen), static_cast<uint32>(s.partitions)));
+    if (spread_counter == 0) spread_counter = static_cast<uint32>(MyProcPid);
+    return static_cast<int32>(spread_counter++ % static_cast<uint32>(s.partitions));
+}
+
+Datum text_datum(const std::string &s) { return CStringGetTextDatum(s.c_str()); }
+
+}  // namespace
+
+// ---- stream lookup -------------------------------------------------------------
+
+Info lookup(const std::string &name) {
+    names::validate("stream", name);
+    static const Oid types[] = {TEXTOID};
+    SPIPlanPtr p = spi::plan(
+        "SELECT id, partitions, current_segment, chunk, hwm::oid[] FROM pgstreamx.stream_config "
+        "WHERE name = $1",
+        1, types);
+    Datum args[] = {text_datum(name)};
+    if (spi::execute(p, args, nullptr, true, 1) == 0)
+        throw Error(sqlstate::undefined_object, "stream \"" + name + "\" does not exist", {},
+                    "Create it with pgstreamx.create_stream(), or see pgstreamx.list_streams().");
+    Info info;
+    info.name = name;
+    info.relation = spi::qualified("s_" + name);
+    info.id = spi::int32_value(0, 1);
+    info.partitions = spi::int32_value(0, 2);
+    info.segment = spi::int32_value(0, 3);
+    info.chunk = spi::int32_value(0, 4);
+    bool isnull = false;
+    Datum hwm = spi::value(0, 5, &isnull);
+    Oid *oids = nullptr;
+    int n = 0;
+    pg_call([&]() {
+        Datum *elems;
+        bool *nulls;
+        deconstruct_array(DatumGetArrayTypeP(hwm), OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems,
+                          &nulls, &n);
+        oids = static_cast<Oid *>(MemoryContextAlloc(TopTransactionContext, sizeof(Oid) * n));
+        for (int i = 0; i < n; i++) oids[i] = DatumGetObjectId(elems[i]);
+    });
+    info.hwm = oids;
+    info.nhwm = n;
+    return info;
+}
+
+uint64 channel_of(const Info &s) { return wakeup::channel(MyDatabaseId, static_cast<uint64>(s.id)); }
+
+void check_partition(const Info &s, int32 partition) {
+    if (partition < 0 || partition >= s.partitions)
+        throw Error(sqlstate::invalid_parameter_value,
+                    "partition " + std::to_string(partition) + " does not exist in stream \"" +
+                        s.name + "\"",
+                    "The stream has " + std::to_string(s.partitions) +
+                        " partition(s), numbered from 0.");
+}
+
+offsets::PartitionRef partition_ref(const Info &s, int32 partition) {
+    return {s.id, partition, s.hwm[partition], s.chunk};
+}
+
+void define_gucs() {
+    DefineCustomIntVariable("pgstreamx.max_message_size", "Largest message payload, in bytes.",
+                            "append, append_batch and send refuse larger payloads with SQLSTATE 54000.",
+                            &guc_max_message_size, 1024 * 1024, 1, MaxAllocSize, PGC_SUSET,
+                            GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgstreamx.consumer_lease",
+                            "How long a named consumer stays with the client that polled it.",
+                            "Another client gets the consumer when this passes without a poll or "
+                            "commit by the holder, or at once when the holding session ends.",
+                            &guc_consumer_lease_ms, 30000, 100, 24 * 3600 * 1000, PGC_USERSET,
+                            GUC_UNIT_MS, nullptr, nullptr, nullptr);
+}
+
+// ---- consumers ----------------------------------------------------------------
+
+namespace {
+
+// Creates the consumer's rows if missing; start = earliest (0) or latest.
+// Returns true if it created them. Two clients creating the same consumer
+// at once would make the second wait on the first one's uncommitted rows
+// (INSERT ... ON CONFLICT waits); an advisory transaction lock on (stream,
+// consumer) lets the second one see "busy" instead when `wait` is false, and
+// then it simply finds no partition available.
+enum class Created { existed, created, busy };
+
+Created ensure_consumer(const Info &s, const std::string &consumer, bool latest, bool wait) {
+    names::validate("consumer", consumer);
+    static const Oid etypes[] = {INT4OID, TEXTOID};
+    SPIPlanPtr exists = spi::plan(
+        "SELECT 1 FROM pgstreamx.consumer_offsets WHERE stream_id = $1 AND consumer = $2 LIMIT 1", 2,
+        etypes);
+    Datum eargs[] = {Int32GetDatum(s.id), text_datum(consumer)};
+    if (spi::execute(exists, eargs, nullptr, false, 1) > 0) return Created::existed;
+
+    static const Oid ltypes[] = {INT4OID, INT4OID};
+    SPIPlanPtr lock = spi::plan(wait ? "SELECT pg_advisory_xact_lock($1, $2), true"
+                                     : "SELECT true, pg_try_advisory_xact_lock($1, $2)",
+                                2, ltypes);
+    Datum largs[] = {Int32GetDatum(s.id),
+                     Int32GetDatum(static_cast<int32>(hash::fnv1a64(consumer) & 0x7fffffff))};
+    spi::execute(lock, largs, nullptr, false, 1);
+    bool isnull = false;
+    if (!DatumGetBool(spi::value(0, 2, &isnull))) return Created::busy;
+
+    static const Oid types[] = {INT4OID, TEXTOID, INT8ARRAYOID};
+    SPIPlanPtr p = spi::plan(
+        "INSERT INTO pgstreamx.consumer_offsets (stream_id, consumer, partition, committed_seq) "
+        "SELECT $1, $2, p - 1, ($3::bigint[])[p] FROM generate_subscripts($3::bigint[], 1) p "
+        "ON CONFLICT DO NOTHING",
+        3, types);
+    std::vector<Datum> start(static_cast<size_t>(s.partitions), Int64GetDatum(0));
+    if (latest) {
+        // Everything up to the horizon counts as seen. The message table is
+        // read after the horizons, like poll does.
+        std::vector<int64> h(static_cast<size_t>(s.partitions));
+        for (int32 p = 0; p < s.partitions; p++) h[p] = offsets::horizon(s.id, p);
+        static const Oid mtypes[] = {INT4OID};
+        SPIPlanPtr mp = spi::plan("SELECT coalesce(max(seq), 0) FROM " + s.relation + " WHERE partition = $1",
+                                  1, mtypes);
+        for (int32 p = 0; p < s.partitions; p++) {
+            int64 last = 0;
+            if (h[p] == offsets::no_horizon) {
+                Datum a[] = {Int32GetDatum(p)};
+                spi::execute(mp, a, nullptr, false, 1);
+                last = spi::int64_value(0, 1);
+            } else {
+                last = h[p] - 1;
+            }
+            start[p] = Int64GetDatum(last);
+        }
+    }
+    Datum arr = pg_call([&]() {
+        return PointerGetDatum(construct_array(start.data(), static_cast<int>(start.size()), INT8OID,
+                                               sizeof(int64), true, TYPALIGN_DOUBLE));
+    });
+    Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), arr};
+    return spi::execute(p, args, nullptr, false) > 0 ? Created::created : Created::existed;
+}
+
+}  // namespace
+
+}  // namespace pgstreamx::stream
+
+using namespace pgstreamx;
+using namespace pgstreamx::stream;
+
+// ---- append ----------------------------------------------------------------
+
+// pgstreamx._check_name(kind, name): the allow-list, for the PL/pgSQL functions.
+PGSTREAMX_FUNCTION(pgstreamx__check_name) {
+    std::string kind = required_text(fcinfo, 0, "kind");
+    names::validate(kind, required_text(fcinfo, 1, (kind + " name").c_str()));
+    PG_RETURN_VOID();
+}
+
+// pgstreamx.append(stream, payload jsonb|bytea, key, headers, topic) -> bigint
+PGSTREAMX_FUNCTION(pgstreamx_append) {
+    std::string name = required_text(fcinfo, 0, "stream");
+    if (PG_ARGISNULL(1))
+        throw Error(sqlstate::null_value_not_allowed, "payload must not be null", {},
+                    "Send an empty object ('{}') or an empty bytea for a message without content.");
+    const bool binary = get_fn_expr_argtype(fcinfo->flinfo, 1) == BYTEAOID;
+    Datum payload = PG_GETARG_DATUM(1);
+    check_payload_size(VARSIZE_ANY(DatumGetPointer(payload)));
+    const bool has_key = !PG_ARGISNULL(2), has_headers = !PG_ARGISNULL(3), has_topic = !PG_ARGISNULL(4);
+    text *key = has_key ? PG_GETARG_TEXT_PP(2) : nullptr;
+    if (key) check_field_length(VARSIZE_ANY_EXHDR(key), max_key, "key");
+    if (has_topic) check_field_length(VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(4)), max_topic, "topic");
+
+    spi::Scope scope;
+    Info s = lookup(name);
+    int32 partition = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
+    int64 seq = 0;
+    offsets::allocate(partition_ref(s, partition), 1, &seq);
+
+    static const Oid types[] = {INT4OID, INT4OID, INT8OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID};
+    SPIPlanPtr p = spi::plan("INSERT INTO " + s.relation +
+                                 " (segment, partition, seq, topic, key, headers, payload, payload_bytes)"
+                                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                             8, types);
+    Datum values[8] = {Int32GetDatum(s.segment),
+                       Int32GetDatum(partition),
+                       Int64GetDatum(seq),
+                       has_topic ? PG_GETARG_DATUM(4) : Datum(0),
+                       has_key ? PG_GETARG_DATUM(2) : Datum(0),
+                       has_headers ? PG_GETARG_DATUM(3) : Datum(0),
+                       binary ? Datum(0) : payload,
+                       binary ? payload : Datum(0)};
+    const char nulls[9] = {' ', ' ', ' ', has_topic ? ' ' : 'n', has_key ? ' ' : 'n',
+                           has_headers ? ' ' : 'n', binary ? 'n' : ' ', binary ? ' ' : 'n', '\0'};
+    spi::execute(p, values, nulls, false);
+    wakeup::notify_at_commit(channel_of(s));
+    PG_RETURN_INT64(seq);
+}
+
+namespace {
+
+// Elements of a 1-D array argument (NULL array -> empty, nulls allowed).
+struct ArrayArg {
+    Datum *values = nullptr;
+    bool *nulls = nullptr;
+    int n = 0;
+    bool present = false;
+};
+
+ArrayArg array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype) {
+    ArrayArg a;
+    if (PG_ARGISNULL(argno)) return a;
+    a.present = true;
+    Datum d = PG_GETARG_DATUM(argno);
+    pg_call([&]() {
+        ArrayType *arr = DatumGetArrayTypeP(d);
+        if (ARR_NDIM(arr) > 1)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("batch arrays must be one-dimensional")));
+        int16 typlen;
+        bool typbyval;
+        char typalign;
+        get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+        deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &a.values, &a.nulls, &a.n);
+    });
+    return a;
+}
+
+}  // namespace
+
+// pgstreamx.append_batch(stream, payloads jsonb[], keys text[], headers jsonb[],
+// topics text[]) -> SETOF bigint: the seqs, in the order of `payloads`.
+PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
+    std::string name = required_text(fcinfo, 0, "stream");
+    if (PG_ARGISNULL(1)) throw Error(sqlstate::null_value_not_allowed, "payloads must not be null");
+    ArrayArg payloads = array_arg(fcinfo, 1, JSONBOID);
+    ArrayArg keys = array_arg(fcinfo, 2, TEXTOID);
+    ArrayArg headers = array_arg(fcinfo, 3, JSONBOID);
+    ArrayArg topics = array_arg(fcinfo, 4, TEXTOID);
+    const int n = payloads.n;
+    if (n > max_batch)
+        throw Error(sqlstate::program_limit_exceeded, "batch is too large",
+                    std::to_string(n) + " messages; the limit is " + std::to_string(max_batch) + ".",
+                    "Split it into several calls.");
+    for (const ArrayArg *a : {&keys, &headers, &topics})
+        if (a->present && a->n != n)
+            throw Error(sqlstate::invalid_parameter_value, "batch arrays must have the same length",
+                        "payloads has " + std::to_string(n) + " elements, another array has " +
+                            std::to_string(a->n) + ".",
+                        "Pass NULL instead of an array to leave a field empty for every message.");
+    Size total = 0;
+    for (int i = 0; i < n; i++) {
+        if (payloads.nulls[i])
+            throw Error(sqlstate::null_value_not_allowed,
+                        "payload " + std::to_string(i + 1) + " of the batch is null");
+        Size bytes = VARSIZE_ANY(DatumGetPointer(payloads.values[i]));
+        check_payload_size(bytes);
+        total += bytes;
+        if (keys.present && !keys.nulls[i])
+            check_field_length(VARSIZE_ANY_EXHDR(DatumGetPointer(keys.values[i])), max_key, "key");
+        if (topics.present && !topics.nulls[i])
+            check_field_length(VARSIZE_ANY_EXHDR(DatumGetPointer(topics.values[i])), max_topic, "topic");
+    }
+    (void)total;
+
+    pg_call([&]() { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
+    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    if (n == 0) return Datum(0);
+
+    spi::Scope scope;
+    Info s = lookup(name);
+    // Partition of each message, then seqs per partition in one allocation
+    // each, assigned in input order (FIFO per partition within the batch).
+    std::vector<int32> part(static_cast<size_t>(n));
+    std::vector<int64> count(static_cast<size_t>(s.partitions), 0);
+    for (int i = 0; i < n; i++) {
+        const bool k = keys.present && !keys.nulls[i];
+        text *key = k ? DatumGetTextPP(keys.values[i]) : nullptr;
+        part[i] = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
+        count[part[i]]++;
+    }
+    std::vector<std::vector<int64>> seqs(static_cast<size_t>(s.partitions));
+    for (int32 p = 0; p < s.partitions; p++)
+        if (count[p] > 0) {
+            seqs[p].resize(static_cast<size_t>(count[p]));
+            offsets::allocate(partition_ref(s, p), count[p], seqs[p].data());
+        }
+    std::vector<size_t> used(static_cast<size_t>(s.partitions), 0);
+    std::vector<Datum> seq_of(static_cast<size_t>(n)), part_of(static_cast<size_t>(n));
+    for (int i = 0; i < n; i++) {
+        seq_of[i] = Int64GetDatum(seqs[part[i]][used[part[i]]++]);
+        part_of[i] = Int32GetDatum(part[i]);
+    }
+
+    // One INSERT ... SELECT FROM unnest(...) for the whole batch.
+    auto build = [&](Oid elemtype, int16 len, bool byval, char align, const Datum *v, const bool *nl) {
+        return pg_call([&]() {
+            int dims[1] = {n};
+            int lbs[1] = {1};
+            return PointerGetDatum(construct_md_array(const_cast<Datum *>(v), const_cast<bool *>(nl), 1,
+                                                      dims, lbs, elemtype, len, byval, align));
+        });
+    };
+    Datum args[7];
+    char nulls[8] = "       ";
+    args[0] = build(INT4OID, 4, true, TYPALIGN_INT, part_of.data(), nullptr);
+    args[1] = build(INT8OID, 8, true, TYPALIGN_DOUBLE, seq_of.data(), nullptr);
+    args[2] = PG_GETARG_DATUM(1);
+    if (topics.present) args[3] = PG_GETARG_DATUM(4); else nulls[3] = 'n', args[3] = 0;
+    if (keys.present) args[4] = PG_GETARG_DATUM(2); else nulls[4] = 'n', args[4] = 0;
+    if (headers.present) args[5] = PG_GETARG_DATUM(3); else nulls[5] = 'n', args[5] = 0;
+    args[6] = Int32GetDatum(s.segment);
+    static const Oid types[] = {INT4ARRAYOID, INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                                JSONBARRAYOID, INT4OID};
+    SPIPlanPtr p = spi::plan(
+        "INSERT INTO " + s.relation +
+            " (segment, partition, seq, payload, topic, key, headers) "
+            "SELECT $7, u.p, u.s, u.pl, t.t[u.o], k.k[u.o], h.h[u.o] "
+            "FROM unnest($1::int[], $2::bigint[], $3::jsonb[]) WITH ORDINALITY AS u(p, s, pl, o), "
+            "(SELECT $4::text[]) t(t), (SELECT $5::text[]) k(k), (SELECT $6::jsonb[]) h(h)",
+        7, types);
+    spi::execute(p, args, nulls, false);
+    wakeup::notify_at_commit(channel_of(s));
+
+    for (int i = 0; i < n; i++) {
+        Datum v = seq_of[i];
+        bool isnull = false;
+        pg_call([&]() { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull); });
+    }
+    return Datum(0);
+}
+
+// ---- consumers -----------------------------------------------------------------
+
+// pgstreamx.create_consumer(stream, consumer, start 'earliest'|'latest') -> bool
+PGSTREAMX_FUNCTION(pgstreamx_create_consumer) {
+    std::string name = required_text(fcinfo, 0, "stream");
+    std::string consumer = required_text(fcinfo, 1, "consumer");
+    std::string start = PG_ARGISNULL(2) ? "earliest" : text_arg(fcinfo, 2);
+    if (start != "earliest" && start != "latest")
+        throw Error(sqlstate::invalid_parameter_value, "start must be 'earliest' or 'latest'",
+                    "start = '" + start.substr(0, 40) + "'");
+    refuse_standby_and_snapshot_isolation("create a consumer");
+    spi::Scope scope;
+    Info s = lookup(name);
+    PG_RETURN_BOOL(ensure_consumer(s, consumer, start == "latest", true) == Created::created);
+}
+
+// pgstreamx.drop_consumer(stream, consumer) -> bool
+PGSTREAMX_FUNCTION(pgstreamx_drop_consumer) {
+    std::string name = required_text(fcinfo, 0, "stream");
+    std::string consumer = required_text(fcinfo, 1, "consumer");
+    names::validate("consumer", consumer);
+    spi::Scope scope;
+    Info s = lookup(name);
+    static const Oid types[] = {INT4OID, TEXTOID};
+    SPIPlanPtr p = spi::plan(
+        "DELETE FROM pgstreamx.consumer_offsets WHERE stream_id = $1 AND consumer = $2", 2, types);
+    Datum args[] = {Int32GetDatum(s.id), text_datum(consumer)};
+    PG_RETURN_BOOL(spi::execute(p, args, nullptr, false) > 0);
+}
+
+// ---- poll ------------------------------------------------------------------------
+
+namespace {
+
+struct ConsumerOffset {
+    int32 partition;
+    int64 committed;
+    bool available;  // free, ours, expired, or its holding session is gone
+};
+
+// The consumer's offsets, without locking anything but the catalog.
+std::vector<ConsumerOffset> read_offsets(const Info &s, const std::string &consumer, const std::string &me) {
+    static const Oid types[] = {INT4OID, TEXTOID, TEXTOID};
+    SPIPlanPtr p = spi::plan(
+        "SELECT partition, committed_seq, "
+        "       (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp() "
+        "        OR NOT pgstreamx._holder_alive(holder)) "
+        "FROM pgstreamx.consumer_offsets WHERE stream_id = $1 AND consumer = $2 ORDER BY partition",
+        3, types);
+    Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), text_datum(me)};
+    uint64 n = spi::execute(p, args, nullptr, false);
+    std::vector<ConsumerOffset> out;
+    out.reserve(n);
+    for (uint64 i = 0; i < n; i++) {
+        bool isnull = false;
+        bool avail = DatumGetBool(spi::value(i, 3, &isnull));
+        out.push_back({spi::int32_value(i, 1), spi::int64_value(i, 2), avail && !isnull});
+    }
+    return out;
+}
+
+// Takes (or renews) the lease of every available partition; returns the
+// partitions now held by `me` with their committed offsets. Never blocks: a
+// row another transaction has locked is skipped.
+std::vector<ConsumerOffset> take_leases(const Info &s, const std::string &consumer, const std::string &me) {
+    static const Oid types[] = {INT4OID, TEXTOID, TEXTOID, INT4OID};
+    SPIPlanPtr p = spi::plan(
+        "WITH free AS ("
+        "  SELECT stream_id, consumer, partition FROM pgstreamx.consumer_offsets"
+        "  WHERE stream_id = $1 AND consumer = $2"
+        "    AND (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp()"
+        "         OR NOT pgstreamx._holder_alive(holder))"
+        "  FOR UPDATE SKIP LOCKED) "
+        "UPDATE pgstreamx.consumer_offsets o"
+        "   SET holder = $3, lease_until = clock_timestamp() + make_interval(secs => $4 / 1000.0),"
+        "       last_seen = clock_timestamp() "
+        "FROM free WHERE o.stream_id = free.stream_id AND o.consumer = free.consumer"
+        "  AND o.partition = free.partition "
+        "RETURNING o.partition, o.committed_seq",
+        4, types);
+    Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), text_datum(me),
+                    Int32GetDatum(guc_consumer_lease_ms)};
+    uint64 n = spi::execute(p, args, nullptr, false);
+    std::vector<ConsumerOffset> out;
+    out.reserve(n);
+    for (uint64 i = 0; i < n; i++) out.push_back({spi::int32_value(i, 1), spi::int64_value(i, 2), true});
+    std::sort(out.begin(), out.end(), [](const ConsumerOffset &a, const ConsumerOffset &b) { return a.partition < b.partition; });
+    return out;
+}
+
+}  // namespace
+
+// pgstreamx.poll(stream, consumer, max, wait, holder) -> SETOF (partition,
+// seq, topic, key, payload, headers, appended_at, payload_bytes)
+PGSTREAMX_FUNCTION(pgstreamx_poll) {
+    std::string name = required_text(fcinfo, 0, "stream");
+    std::string consumer = required_text(fcinfo, 1, "consumer");
+    const int32 max = PG_ARGISNULL(2) ? 100 : PG_GETARG_INT32(2);
+    if (max < 1 || max > max_poll)
+        throw Error(sqlstate::invalid_parameter_value,
+                    "max must be between 1 and " + std::to_string(max_poll), "max = " + std::to_string(max));
+    const int64 wait_ms = PG_ARGISNULL(3) ? 0 : interval_ms(PG_GETARG_INTERVAL_P(3));
+    if (wait_ms < 0 || wait_ms > max_wait_ms)
+        throw Error(sqlstate::invalid_parameter_value, "wait must be between 0 and 1 hour");
+    const std::string me = holder_of(fcinfo, 4);
+    names::validate("consumer", consumer);
+    refuse_standby_and_snapshot_isolation("poll a stream");
+
+    pg_call([&]() { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
+    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+
+    spi::Scope scope;
+    Info s = lookup(name);
+    // First poll: start at the earliest message. If another client is
+    // creating the consumer right now, find nothing available this time.
+    (void)ensure_consumer(s, consumer, false, false);
+    const uint64 ch = channel_of(s);
+    const TimestampTz deadline = GetCurrentTimestamp() + wait_ms * 1000;
+
+    static const Oid rtypes[] = {INT4OID, INT8OID, INT8OID, INT4OID};
+    SPIPlanPtr read = spi::plan(
+        "SELECT partition, seq, topic, key, payload, headers, appended_at, payload_bytes FROM " +
+            s.relation + " WHERE partition = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4",
+        4, rtypes);
+
+    for (;;) {
+        const uint64 seen = wait_ms > 0 ? wakeup::generation(ch) : 0;
+
+        // Without opening the message table: is there anything to read?
+        bool maybe = false;
+        for (const ConsumerOffset &o : read_offsets(s, consumer, me))
+            if (o.available && offsets::may_have_newer(s.id, o.partition, o.committed)) maybe = true;
+
+        int64 returned = 0;
+        if (maybe) {
+            std::vector<ConsumerOffset> held = take_leases(s, consumer, me);
+            // Horizons FIRST, then the snapshot (taken by each SPI query below).
+            std::vector<int64> horizon(held.size());
+            for (size_t i = 0; i < held.size(); i++) horizon[i] = offsets::horizon(s.id, held[i].partition);
+            if (offsets::after_horizon_hook) pg_call([]() { offsets::after_horizon_hook(); });
+
+            for (size_t i = 0; i < held.size() && returned < max; i++) {
+                if (horizon[i] <= held[i].committed + 1) continue;
+                Datum args[] = {Int32GetDatum(held[i].partition), Int64GetDatum(held[i].committed),
+                                Int64GetDatum(horizon[i]), Int32GetDatum(static_cast<int32>(max - returned))};
+                uint64 n = spi::execute(read, args, nullptr, false);
+                pg_call([&]() {
+                    for (uint64 r = 0; r < n; r++)
+                        tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[r]);
+                });
+                returned += static_cast<int64>(n);
+            }
+        }
+        if (returned > 0 || wait_ms == 0) break;
+        long remaining = static_cast<long>((deadline - GetCurrentTimestamp()) / 1000);
+        if (remaining <= 0) break;
+        pg_call([&]() { (void)wakeup::wait(ch, seen, remaining); });
+    }
+    return Datum(0);
+}
+
+// pgstreamx.commit_offset(stream, consumer, partition, seq, holder)
+PGSTREAMX_FUNCTION(pgstreamx_commit_offset) {
+    std::string name = required_text(fcinfo, 0, "stream");
+    std::string consumer = required_text(fcinfo, 1, "consumer");
+    const int32 partition = required_int32(fcinfo, 2, "partition");
+    if (PG_ARGISNULL(3)) throw Error(sqlstate::null_value_not_allowed, "seq must not be null");
+    const int64 seq = PG_GETARG_INT64(3);
+    const std::string me = holder_of(fcinfo, 4);
+    names::validate("consumer", consumer);
+    refuse_standby_and_snapshot_isolation("commit an offset");
+
+    spi::Scope scope;
+    Info s = lookup(name);
+    check_partition(s, partition);
+    static const Oid types[] = {INT4OID, TEXTOID, INT4OID};
+    SPIPlanPtr lock = spi::plan(
+        "SELECT committed_seq, holder FROM pgstreamx.consumer_offsets "
+        "WHERE stream_id = $1 AND consumer = $2 AND partition = $3 FOR UPDATE",
+        3, types);
+    Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), Int32GetDatum(partition)};
+    if (spi::execute(lock, args, nullptr, false) == 0)
+        throw Error(sqlstate::undefined_object,
+                    "consumer \"" + consumer + "\" of stream \"" + name + "\" does not exist", {},
+                    "Poll first, or create it with pgstreamx.create_consumer().");
+    const int64 committed = spi::int64_value(0, 1);
+    bool isnull = false;
+    Datum h = spi::value(0, 2, &isnull);
+    std::string holder = isnull ? std::string() : std::string(TextDatumGetCString(h));
+    if (holder != me)
+        throw Error(sqlstate::object_not_in_prerequisite_state,
+                    "consumer \"" + consumer + "\" of stream \"" + name + "\" is not held by this client",
+                    holder.empty() ? "Nobody holds it: offsets are committed by the client that polled."
+                                   : "Another client took it over after this client's lease ended.",
+                    "Poll again (pgstreamx.consumer_lease sets how long a lease lasts); "
+                    "this transaction's effects should be rolled back.");
+    if (seq < committed)
+        throw Error(sqlstate::invalid_parameter_value,
+                    "commit would move the offset backwards",
+                    "Partition " + std::to_string(partition) + " is committed at " +
+                        std::to_string(committed) + "; asked for " + std::to_string(seq) + ".",
+                    "Use pgstreamx.seek() to move an offset back on purpose.");
+    const int64 horizon = offsets::horizon(s.id, partition);
+    if (seq >= horizon)
+        throw Error(sqlstate::invalid_parameter_value,
+                    "cannot commit past messages that are still being appended",
+                    "seq " + std::to_string(seq) + " is at or above the partition's horizon " +
+                        std::to_string(horizon) + ".",
+                    "Commit the seq of a message pgstreamx.poll() returned.");
+    static const Oid utypes[] = {INT4OID, TEXTOID, INT4OID, INT8OID, INT4OID};
+    SPIPlanPtr upd = spi::plan(
+        "UPDATE pgstreamx.consumer_offsets SET committed_seq = $4, last_seen = clock_timestamp(), "
+        "       lease_until = clock_timestamp() + make_interval(secs => $5 / 1000.0) "
+        "WHERE stream_id = $1 AND consumer = $2 AND partition = $3",
+        5, utypes);
+    Datum uargs[] = {Int32GetDatum(s.id), text_datum(consumer), Int32GetDatum(partition), Int64GetDatum(seq),
+                     Int32GetDatum(guc_consumer_lease_ms)};
+    spi::execute(upd, uargs, nullptr, false);
+    PG_RETURN_VOID();
+}
+
+// pgstreamx.seek(stream, consumer, partition, to bigint|text|timestamptz) -> bigint
+// Sets the committed offset so that the next poll starts at `to`; returns the
+// new committed seq. The one deliberate way an offset moves backwards.
+PGSTREAMX_FUNCTION(pgstreamx_seek) {
+    std::string name = required_text(fcinfo, 0, "stream");
+    std::string consumer = required_text(fcinfo, 1, "consumer");
+    const int32 partition = required_int32(fcinfo, 2, "partition");
+    if (PG_ARGISNULL(3)) throw Error(sqlstate::null_value_not_allowed, "to must not be null");
+    const Oid totype = get_fn_expr_argtype(fcinfo->flinfo, 3);
+    refuse_standby_and_snapshot_isolation("seek");
+    names::validate("consumer", consumer);
+
+    spi::Scope scope;
+    Info s = lookup(name);
+    check_partition(s, partition);
+    (void)ensure_consumer(s, consumer, false, true);
+    const int64 horizon = offsets::horizon(s.id, partition);
+    const int64 hlimit = horizon == offsets::no_horizon ? PG_INT64_MAX : horizon;
+
+    int64 committed = 0;
+    auto latest = [&]() -> int64 {
+        static const Oid t[] = {INT4OID, INT8OID};
+        SPIPlanPtr p = spi::plan("SELECT coalesce(max(seq), 0) FROM " + s.relation +
+                                     " WHERE partition = $1 AND seq < $2", 2, t);
+        Datum a[] = {Int32GetDatum(partition), Int64GetDatum(hlimit)};
+        spi::execute(p, a, nullptr, false, 1);
+        int64 last = spi::int64_value(0, 1);
+        return horizon == offsets::no_horizon ? last : std::max(last, horizon - 1);
+    };
+    if (totype == INT8OID) {
+        int64 to = PG_GETARG_INT64(3);
+        if (to < 1) throw Error(sqlstate::invalid_parameter_value, "seq must be positive");
+        committed = to - 1;
+    } else if (totype == TEXTOID) {
+        std::string to = text_arg(fcinfo, 3);
+        if (to == "earliest")
+            committed = 0;
+        else if (to == "latest")
+            committed = latest();
+        else
+            throw Error(sqlstate::invalid_parameter_value, "to must be 'earliest' or 'latest'", {},
+                        "Pass a seq (bigint) or a timestamptz to seek to a position.");
+    } else {
+        static const Oid t[] = {INT4OID, TIMESTAMPTZOID, INT8OID};
+        SPIPlanPtr p = spi::plan("SELECT min(seq) FROM " + s.relation +
+                                     " WHERE partition = $1 AND appended_at >= $2 AND seq < $3", 3, t);
+        Datum a[] = {Int32GetDatum(partition), PG_GETARG_DATUM(3), Int64GetDatum(hlimit)};
+        spi::execute(p, a, nullptr, false, 1);
+        bool isnull = false;
+        Datum first = spi::value(0, 1, &isnull);
+        committed = isnull ? latest() : DatumGetInt64(first) - 1;
+    }
+    static const Oid types[] = {INT4OID, TEXTOID, INT4OID, INT8OID};
+    SPIPlanPtr upd = spi::plan(
+        "UPDATE pgstreamx.consumer_offsets SET committed_seq = $4, last_seen = clock_timestamp() "
+        "WHERE stream_id = $1 AND consumer = $2 AND partition = $3",
+        4, types);
+    Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), Int32GetDatum(partition), Int64GetDatum(committed)};
+    spi::execute(upd, args, nullptr, false);
+    PG_RETURN_INT64(committed);
+}
+
+// pgstreamx._holder_alive(holder) -> bool: false for a "session:<pid>:<start>"
+// holder whose backend is gone (its lease is free at once); true otherwise.
+PGSTREAMX_FUNCTION(pgstreamx__holder_alive) {
+    std::string h = text_arg(fcinfo, 0);
+    if (h.rfind("session:", 0) != 0) PG_RETURN_BOOL(true);
+    int pid = 0;
+    long long start = 0;
+    if (std::sscanf(h.c_str(), "session:%d:%lld", &pid, &start) != 2) PG_RETURN_BOOL(false);
+    PGPROC *proc = BackendPidGetProc(pid);
+    // A reused pid is taken for alive; the lease then ends by time.
+    PG_RETURN_BOOL(proc != nullptr);
+}
