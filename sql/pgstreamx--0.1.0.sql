@@ -86,7 +86,30 @@ CREATE TABLE @extschema@.consumer_offsets (
 );
 COMMENT ON TABLE @extschema@.consumer_offsets IS 'pgstreamx named consumers: committed offsets and leases (catalog)';
 
+CREATE TABLE @extschema@.stream_segments (
+    stream_id   int NOT NULL REFERENCES @extschema@.stream_config (id) ON DELETE CASCADE,
+    segment     int NOT NULL,
+    state       text NOT NULL CHECK (state IN ('current', 'sealing', 'sealed', 'empty')),
+    opened_at   timestamptz,          -- when it became current
+    sealed_at   timestamptz,          -- when new messages stopped going to it
+    sealed_by_postmaster timestamptz, -- pg_postmaster_start_time() at sealing
+    end_seq     bigint[],             -- per partition: every seq in it is below this (-1: none in flight)
+    truncated_at timestamptz,
+    PRIMARY KEY (stream_id, segment)
+);
+COMMENT ON TABLE @extschema@.stream_segments IS 'pgstreamx stream storage segments, rotated by maintain() (catalog)';
+
+CREATE TABLE @extschema@.maintenance_log (
+    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    object  text NOT NULL,
+    action  text NOT NULL,
+    detail  text
+);
+COMMENT ON TABLE @extschema@.maintenance_log IS 'what pgstreamx.maintain() did (kept for pgstreamx.maintenance_log_retention)';
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.stream_config', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.stream_segments', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.consumer_offsets', '');
 
 CREATE FUNCTION @extschema@.create_stream(
@@ -143,7 +166,12 @@ BEGIN
         seqs := seqs || format('@extschema@.%I', 's_' || name || '_h' || p)::regclass;
     END LOOP;
     INSERT INTO @extschema@.stream_config (name, partitions, retention, segments, chunk, hwm)
-    VALUES (name, partitions, retention, segments, chunk, seqs);
+    VALUES (name, partitions, retention, segments, chunk, seqs)
+    RETURNING id INTO sid;
+    INSERT INTO @extschema@.stream_segments (stream_id, segment, state, opened_at)
+    SELECT sid, g, CASE WHEN g = 0 THEN 'current' ELSE 'empty' END,
+           CASE WHEN g = 0 THEN clock_timestamp() END
+    FROM generate_series(0, segments - 1) g;
 END
 $fn$;
 
@@ -249,6 +277,298 @@ LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgstreamx_seek';
 
+
+-- ---------------------------------------------------------------------------
+-- Maintenance: retention by TRUNCATE of whole segments (docs/architecture.md,
+-- "Retention"). maintain() is a procedure that commits after every step so it
+-- never holds many locks; each step is a SECURITY DEFINER function. Locks are
+-- taken with NOWAIT: a busy segment is skipped and retried next round.
+-- ---------------------------------------------------------------------------
+
+-- Internal: the partition's horizon (NULL: nothing handed out since start).
+CREATE FUNCTION @extschema@._horizon(stream_id int, partition int)
+RETURNS bigint
+LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__horizon';
+
+-- Internal: switch the stream's partitions to `segment` in shared memory;
+-- returns per partition the first seq that goes there (-1: none loaded).
+CREATE FUNCTION @extschema@._switch_segment(stream_id int, partitions int, segment int)
+RETURNS bigint[]
+LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__switch_segment';
+
+CREATE FUNCTION @extschema@._log(object text, action text, detail text)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$ INSERT INTO @extschema@.maintenance_log (object, action, detail) VALUES (object, action, detail) $fn$;
+
+-- Step: drop consumers unseen for pgstreamx.consumer_expiry, so an abandoned
+-- consumer cannot pin retention forever. Returns how many (stream, consumer).
+CREATE FUNCTION @extschema@.expire_consumers()
+RETURNS int
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n int := 0;
+    r record;
+BEGIN
+    FOR r IN
+        DELETE FROM @extschema@.consumer_offsets o
+        USING @extschema@.stream_config c
+        WHERE c.id = o.stream_id
+          AND o.last_seen < clock_timestamp() - current_setting('pgstreamx.consumer_expiry')::interval
+        RETURNING c.name AS stream, o.consumer, o.partition, o.committed_seq, o.last_seen
+    LOOP
+        n := n + 1;
+        PERFORM @extschema@._log(r.stream, 'consumer_expired',
+            format('consumer %s partition %s at seq %s, last seen %s', r.consumer, r.partition, r.committed_seq, r.last_seen));
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+
+-- Step: start writing a stream to its next segment when the current one is
+-- older than retention / (segments - 1) and the next one is empty. Returns
+-- the sealed segment or NULL. Its caller commits, then calls seal_segment.
+CREATE FUNCTION @extschema@.rotate_stream(stream text)
+RETURNS int
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg  @extschema@.stream_config;
+    cur  @extschema@.stream_segments;
+    nxt  int;
+BEGIN
+    SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = rotate_stream.stream FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704';
+    END IF;
+    SELECT * INTO cur FROM @extschema@.stream_segments s
+    WHERE s.stream_id = cfg.id AND s.segment = cfg.current_segment;
+    IF cur.opened_at >= clock_timestamp() - cfg.retention / (cfg.segments - 1) THEN
+        RETURN NULL;                                   -- not due
+    END IF;
+    nxt := (cfg.current_segment + 1) % cfg.segments;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.stream_segments s
+                   WHERE s.stream_id = cfg.id AND s.segment = nxt AND s.state = 'empty') THEN
+        PERFORM @extschema@._log(stream, 'rotation_blocked',
+            format('segment %s still holds messages a consumer has not passed or that are within retention', nxt));
+        RETURN NULL;
+    END IF;
+    UPDATE @extschema@.stream_config c SET current_segment = nxt WHERE c.id = cfg.id;
+    UPDATE @extschema@.stream_segments s SET state = 'current', opened_at = clock_timestamp(),
+           sealed_at = NULL, end_seq = NULL, sealed_by_postmaster = NULL
+    WHERE s.stream_id = cfg.id AND s.segment = nxt;
+    UPDATE @extschema@.stream_segments s SET state = 'sealing', sealed_at = clock_timestamp(),
+           sealed_by_postmaster = pg_postmaster_start_time()
+    WHERE s.stream_id = cfg.id AND s.segment = cfg.current_segment;
+    PERFORM @extschema@._log(stream, 'rotated', format('segment %s -> %s', cfg.current_segment, nxt));
+    RETURN cfg.current_segment;
+END
+$fn$;
+
+-- Step: after rotate_stream committed, switch shared memory to the new
+-- segment and record where the old one ends (per partition).
+CREATE FUNCTION @extschema@.seal_segment(stream text, segment int)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.stream_config;
+BEGIN
+    SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = seal_segment.stream;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704';
+    END IF;
+    UPDATE @extschema@.stream_segments s
+    SET state = 'sealed',
+        end_seq = @extschema@._switch_segment(cfg.id, cfg.partitions, cfg.current_segment)
+    WHERE s.stream_id = cfg.id AND s.segment = seal_segment.segment AND s.state = 'sealing';
+END
+$fn$;
+
+-- Step: TRUNCATE one sealed segment if it is past retention AND past every
+-- consumer AND nothing in flight can still land in it (invariant I7).
+-- Returns what it did: 'truncated', 'kept: <why>' or 'skipped: locked'.
+CREATE FUNCTION @extschema@.truncate_segment(stream text, segment int)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg   @extschema@.stream_config;
+    seg   @extschema@.stream_segments;
+    leaf  text;
+    h     bigint;
+    mx    bigint;
+    pin   bigint;
+BEGIN
+    SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = truncate_segment.stream;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704';
+    END IF;
+    SELECT * INTO seg FROM @extschema@.stream_segments s
+    WHERE s.stream_id = cfg.id AND s.segment = truncate_segment.segment FOR UPDATE;
+    IF seg.state = 'sealing' AND seg.sealed_by_postmaster IS DISTINCT FROM pg_postmaster_start_time() THEN
+        -- sealed before a restart: nothing in flight survived it
+        seg.state := 'sealed';
+    END IF;
+    IF seg.state IS DISTINCT FROM 'sealed' THEN
+        RETURN 'kept: not sealed';
+    END IF;
+    IF seg.sealed_at >= clock_timestamp() - cfg.retention THEN
+        RETURN 'kept: within retention';
+    END IF;
+    leaf := format('@extschema@.%I', 's_' || cfg.name || '_' || seg.segment);
+    FOR p IN 0 .. cfg.partitions - 1 LOOP
+        IF seg.end_seq IS NOT NULL AND seg.end_seq[p + 1] >= 0 THEN
+            h := @extschema@._horizon(cfg.id, p);
+            IF h IS NOT NULL AND h < seg.end_seq[p + 1] THEN
+                RETURN format('kept: partition %s has a seq below %s in flight', p, seg.end_seq[p + 1]);
+            END IF;
+        END IF;
+        EXECUTE format('SELECT max(seq) FROM %s WHERE partition = $1', leaf) INTO mx USING p;
+        SELECT min(o.committed_seq) INTO pin FROM @extschema@.consumer_offsets o
+        WHERE o.stream_id = cfg.id AND o.partition = p;
+        IF mx IS NOT NULL AND pin IS NOT NULL AND pin < mx THEN
+            PERFORM @extschema@._log(stream, 'retention_pinned',
+                format('segment %s partition %s: a consumer is at %s, the segment goes to %s', seg.segment, p, pin, mx));
+            RETURN format('kept: partition %s has unconsumed messages', p);
+        END IF;
+    END LOOP;
+    BEGIN
+        EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', leaf);
+    EXCEPTION WHEN lock_not_available THEN
+        PERFORM @extschema@._log(stream, 'skipped_locked', format('segment %s is in use; retried next round', seg.segment));
+        RETURN 'skipped: locked';
+    END;
+    EXECUTE format('TRUNCATE %s', leaf);
+    UPDATE @extschema@.stream_segments s SET state = 'empty', truncated_at = clock_timestamp(),
+           end_seq = NULL, sealed_at = NULL, sealed_by_postmaster = NULL
+    WHERE s.stream_id = cfg.id AND s.segment = seg.segment;
+    PERFORM @extschema@._log(stream, 'truncated', format('segment %s', seg.segment));
+    RETURN 'truncated';
+END
+$fn$;
+
+-- All maintenance of this database, one committed step at a time. For
+-- pg_cron: SELECT cron.schedule('pgstreamx', '* * * * *', 'CALL pgstreamx.maintain()');
+CREATE PROCEDURE @extschema@.maintain()
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    st   record;
+    sealed int;
+BEGIN
+    PERFORM @extschema@.expire_consumers();
+    COMMIT;
+    FOR st IN SELECT c.name FROM @extschema@.stream_config c ORDER BY c.name LOOP
+        -- finish seals interrupted by a crash or an error
+        FOR sealed IN SELECT s.segment FROM @extschema@.stream_segments s
+                      JOIN @extschema@.stream_config c ON c.id = s.stream_id
+                      WHERE c.name = st.name AND s.state = 'sealing'
+                        AND s.sealed_by_postmaster = pg_postmaster_start_time() LOOP
+            PERFORM @extschema@.seal_segment(st.name, sealed);
+            COMMIT;
+        END LOOP;
+        FOR sealed IN SELECT s.segment FROM @extschema@.stream_segments s
+                      JOIN @extschema@.stream_config c ON c.id = s.stream_id
+                      WHERE c.name = st.name AND s.state IN ('sealed', 'sealing') ORDER BY s.sealed_at LOOP
+            PERFORM @extschema@.truncate_segment(st.name, sealed);
+            COMMIT;
+        END LOOP;
+        sealed := @extschema@.rotate_stream(st.name);
+        COMMIT;
+        IF sealed IS NOT NULL THEN
+            PERFORM @extschema@.seal_segment(st.name, sealed);
+            COMMIT;
+        END IF;
+    END LOOP;
+    PERFORM @extschema@._trim_log();
+    COMMIT;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@._trim_log()
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    DELETE FROM @extschema@.maintenance_log
+    WHERE at < clock_timestamp() - current_setting('pgstreamx.maintenance_log_retention')::interval
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- Metrics views
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@._stream_stats(
+    OUT name text, OUT partitions int, OUT retention interval, OUT segments int, OUT current_segment int,
+    OUT messages bigint, OUT bytes bigint, OUT oldest_appended_at timestamptz, OUT newest_appended_at timestamptz,
+    OUT oldest_inflight_since timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    c @extschema@.stream_config;
+BEGIN
+    FOR c IN SELECT * FROM @extschema@.stream_config ORDER BY 2 LOOP
+        name := c.name; partitions := c.partitions; retention := c.retention;
+        segments := c.segments; current_segment := c.current_segment;
+        EXECUTE format('SELECT count(*), min(appended_at), max(appended_at) FROM @extschema@.%I', 's_' || c.name)
+            INTO messages, oldest_appended_at, newest_appended_at;
+        SELECT sum(pg_total_relation_size(i.inhrelid))::bigint INTO bytes
+        FROM pg_inherits i WHERE i.inhparent = format('@extschema@.%I', 's_' || c.name)::regclass;
+        SELECT min(@extschema@._oldest_inflight(c.id, p)) INTO oldest_inflight_since
+        FROM generate_series(0, c.partitions - 1) p;
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+
+-- Internal: start of the oldest transaction holding a seq in flight (or NULL).
+CREATE FUNCTION @extschema@._oldest_inflight(stream_id int, partition int)
+RETURNS timestamptz
+LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__oldest_inflight';
+
+CREATE VIEW @extschema@.streams AS SELECT * FROM @extschema@._stream_stats();
+COMMENT ON VIEW @extschema@.streams IS 'streams with depth, size, age and the oldest in-flight append';
+
+CREATE FUNCTION @extschema@._consumer_stats(
+    OUT stream text, OUT consumer text, OUT partition int, OUT committed_seq bigint,
+    OUT lag_messages bigint, OUT lag_age interval, OUT holder text, OUT lease_until timestamptz,
+    OUT last_seen timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    o record;
+    oldest timestamptz;
+BEGIN
+    FOR o IN SELECT c.name, c.id, x.* FROM @extschema@.consumer_offsets x
+             JOIN @extschema@.stream_config c ON c.id = x.stream_id
+             ORDER BY c.name, x.consumer, x.partition LOOP
+        stream := o.name; consumer := o.consumer; partition := o.partition;
+        committed_seq := o.committed_seq; holder := o.holder; lease_until := o.lease_until;
+        last_seen := o.last_seen;
+        EXECUTE format('SELECT count(*), min(appended_at) FROM @extschema@.%I WHERE partition = $1 AND seq > $2', 's_' || o.name)
+            INTO lag_messages, oldest USING o.partition, o.committed_seq;
+        lag_age := CASE WHEN oldest IS NULL THEN interval '0' ELSE clock_timestamp() - oldest END;
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+
+CREATE VIEW @extschema@.consumers AS SELECT * FROM @extschema@._consumer_stats();
+COMMENT ON VIEW @extschema@.consumers IS 'named consumers: committed offset, lag in messages and age, lease';
+
 -- ---------------------------------------------------------------------------
 -- Privileges: revoke from PUBLIC, grant to the roles that need each function.
 -- ---------------------------------------------------------------------------
@@ -268,6 +588,15 @@ GRANT EXECUTE ON FUNCTION @extschema@.create_consumer(text, text, text),
                           @extschema@.poll(text, text, int, interval, text),
                           @extschema@.commit_offset(text, text, int, bigint, text)
     TO pgstreamx_consumer, pgstreamx_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.expire_consumers(), @extschema@.rotate_stream(text),
+                          @extschema@.seal_segment(text, int), @extschema@.truncate_segment(text, int),
+                          @extschema@._stream_stats(), @extschema@._consumer_stats()
+    TO pgstreamx_admin;
+REVOKE ALL ON PROCEDURE @extschema@.maintain() FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE @extschema@.maintain() TO pgstreamx_admin;
+GRANT EXECUTE ON FUNCTION @extschema@._trim_log() TO pgstreamx_admin;
+GRANT SELECT ON @extschema@.streams, @extschema@.consumers, @extschema@.maintenance_log,
+                @extschema@.stream_config, @extschema@.stream_segments TO pgstreamx_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.seek(text, text, int, bigint),
                           @extschema@.seek(text, text, int, text),
                           @extschema@.seek(text, text, int, timestamptz)

@@ -133,7 +133,7 @@ int64 reserve_chunk(Oid sequence) {
 
 }  // namespace
 
-void allocate(const PartitionRef &p, int64 n, int64 *out) {
+void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments) {
     require_preloaded("appending to a stream");
     if (RecoveryInProgress())
         throw Error(sqlstate::read_only_sql_transaction, "cannot append to a stream during recovery", {},
@@ -166,7 +166,10 @@ void allocate(const PartitionRef &p, int64 n, int64 *out) {
         if (g.status == inflight::Alloc::ok) {
             remember_held(e);
             LWLockRelease(registry_lock());
-            for (int64 k = 0; k < g.granted; k++) out[done + k] = g.first + k;
+            for (int64 k = 0; k < g.granted; k++) {
+                out[done + k] = g.first + k;
+                segments[done + k] = g.segment;
+            }
             done += g.granted;
             continue;
         }
@@ -195,7 +198,7 @@ void allocate(const PartitionRef &p, int64 n, int64 *out) {
         }
         Entry *again = lookup_or_create(key);
         SpinLockAcquire(&again->mutex);
-        inflight::install_chunk(again->state, start, p.chunk);
+        inflight::install_chunk(again->state, start, p.chunk, p.segment);
         SpinLockRelease(&again->mutex);
         LWLockRelease(registry_lock());
     }
@@ -229,6 +232,18 @@ TimestampTz oldest_inflight(int32 stream_id, int32 partition) {
     }
     LWLockRelease(registry_lock());
     return since < 0 ? 0 : static_cast<TimestampTz>(since);
+}
+
+int64 switch_segment(int32 stream_id, int32 partition, int32 segment) {
+    require_preloaded("stream maintenance");
+    Key key{MyDatabaseId, stream_id, partition};
+    Entry *e = lookup_or_create(key);  // so that a later load keeps the new segment
+    SpinLockAcquire(&e->mutex);
+    // A refill in progress installs its chunk keeping this segment.
+    int64 end = inflight::switch_segment(e->state, segment);
+    SpinLockRelease(&e->mutex);
+    LWLockRelease(registry_lock());
+    return end;
 }
 
 bool holds_any() noexcept { return nheld > 0; }

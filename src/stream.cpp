@@ -30,6 +30,8 @@ namespace {
 
 int guc_max_message_size = 1024 * 1024;  // pgstreamx.max_message_size (bytes)
 int guc_consumer_lease_ms = 30000;       // pgstreamx.consumer_lease
+int guc_consumer_expiry_s = 7 * 86400;   // pgstreamx.consumer_expiry
+int guc_log_retention_s = 7 * 86400;     // pgstreamx.maintenance_log_retention
 constexpr int max_poll = 10000;
 constexpr int max_batch = 100000;
 constexpr Size max_topic = 1024;
@@ -169,7 +171,7 @@ void check_partition(const Info &s, int32 partition) {
 }
 
 offsets::PartitionRef partition_ref(const Info &s, int32 partition) {
-    return {s.id, partition, s.hwm[partition], s.chunk};
+    return {s.id, partition, s.hwm[partition], s.chunk, s.segment};
 }
 
 void define_gucs() {
@@ -183,6 +185,16 @@ void define_gucs() {
                             "commit by the holder, or at once when the holding session ends.",
                             &guc_consumer_lease_ms, 30000, 100, 24 * 3600 * 1000, PGC_USERSET,
                             GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgstreamx.consumer_expiry",
+                            "Named consumers unseen for this long are dropped by maintain().",
+                            "An abandoned consumer would otherwise keep every message it has not "
+                            "read from retention forever.",
+                            &guc_consumer_expiry_s, 7 * 86400, 60, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgstreamx.maintenance_log_retention",
+                            "How long maintain() keeps its entries in pgstreamx.maintenance_log.",
+                            nullptr, &guc_log_retention_s, 7 * 86400, 60, INT_MAX, PGC_SUSET,
+                            GUC_UNIT_S, nullptr, nullptr, nullptr);
 }
 
 // ---- consumers ----------------------------------------------------------------
@@ -285,14 +297,15 @@ PGSTREAMX_FUNCTION(pgstreamx_append) {
     Info s = lookup(name);
     int32 partition = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
     int64 seq = 0;
-    offsets::allocate(partition_ref(s, partition), 1, &seq);
+    int32 segment = 0;
+    offsets::allocate(partition_ref(s, partition), 1, &seq, &segment);
 
     static const Oid types[] = {INT4OID, INT4OID, INT8OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID};
     SPIPlanPtr p = spi::plan("INSERT INTO " + s.relation +
                                  " (segment, partition, seq, topic, key, headers, payload, payload_bytes)"
                                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                              8, types);
-    Datum values[8] = {Int32GetDatum(s.segment),
+    Datum values[8] = {Int32GetDatum(segment),
                        Int32GetDatum(partition),
                        Int64GetDatum(seq),
                        has_topic ? PG_GETARG_DATUM(4) : Datum(0),
@@ -390,15 +403,20 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
         count[part[i]]++;
     }
     std::vector<std::vector<int64>> seqs(static_cast<size_t>(s.partitions));
+    std::vector<std::vector<int32>> segs(static_cast<size_t>(s.partitions));
     for (int32 p = 0; p < s.partitions; p++)
         if (count[p] > 0) {
             seqs[p].resize(static_cast<size_t>(count[p]));
-            offsets::allocate(partition_ref(s, p), count[p], seqs[p].data());
+            segs[p].resize(static_cast<size_t>(count[p]));
+            offsets::allocate(partition_ref(s, p), count[p], seqs[p].data(), segs[p].data());
         }
     std::vector<size_t> used(static_cast<size_t>(s.partitions), 0);
-    std::vector<Datum> seq_of(static_cast<size_t>(n)), part_of(static_cast<size_t>(n));
+    std::vector<Datum> seq_of(static_cast<size_t>(n)), part_of(static_cast<size_t>(n)),
+        seg_of(static_cast<size_t>(n));
     for (int i = 0; i < n; i++) {
-        seq_of[i] = Int64GetDatum(seqs[part[i]][used[part[i]]++]);
+        size_t k = used[part[i]]++;
+        seq_of[i] = Int64GetDatum(seqs[part[i]][k]);
+        seg_of[i] = Int32GetDatum(segs[part[i]][k]);
         part_of[i] = Int32GetDatum(part[i]);
     }
 
@@ -419,14 +437,14 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
     if (topics.present) args[3] = PG_GETARG_DATUM(4); else nulls[3] = 'n', args[3] = 0;
     if (keys.present) args[4] = PG_GETARG_DATUM(2); else nulls[4] = 'n', args[4] = 0;
     if (headers.present) args[5] = PG_GETARG_DATUM(3); else nulls[5] = 'n', args[5] = 0;
-    args[6] = Int32GetDatum(s.segment);
+    args[6] = build(INT4OID, 4, true, TYPALIGN_INT, seg_of.data(), nullptr);
     static const Oid types[] = {INT4ARRAYOID, INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-                                JSONBARRAYOID, INT4OID};
+                                JSONBARRAYOID, INT4ARRAYOID};
     SPIPlanPtr p = spi::plan(
         "INSERT INTO " + s.relation +
             " (segment, partition, seq, payload, topic, key, headers) "
-            "SELECT $7, u.p, u.s, u.pl, t.t[u.o], k.k[u.o], h.h[u.o] "
-            "FROM unnest($1::int[], $2::bigint[], $3::jsonb[]) WITH ORDINALITY AS u(p, s, pl, o), "
+            "SELECT u.g, u.p, u.s, u.pl, t.t[u.o], k.k[u.o], h.h[u.o] "
+            "FROM unnest($1::int[], $2::bigint[], $3::jsonb[], $7::int[]) WITH ORDINALITY AS u(p, s, pl, g, o), "
             "(SELECT $4::text[]) t(t), (SELECT $5::text[]) k(k), (SELECT $6::jsonb[]) h(h)",
         7, types);
     spi::execute(p, args, nulls, false);
@@ -734,4 +752,34 @@ PGSTREAMX_FUNCTION(pgstreamx__holder_alive) {
     PGPROC *proc = BackendPidGetProc(pid);
     // A reused pid is taken for alive; the lease then ends by time.
     PG_RETURN_BOOL(proc != nullptr);
+}
+
+// ---- retention helpers (called by the maintenance functions) ---------------------
+
+// pgstreamx._horizon(stream_id, partition) -> bigint (NULL: none since start)
+PGSTREAMX_FUNCTION(pgstreamx__horizon) {
+    int64 h = offsets::horizon(PG_GETARG_INT32(0), PG_GETARG_INT32(1));
+    if (h == offsets::no_horizon) PG_RETURN_NULL();
+    PG_RETURN_INT64(h);
+}
+
+// pgstreamx._switch_segment(stream_id, partitions, segment) -> bigint[]
+PGSTREAMX_FUNCTION(pgstreamx__switch_segment) {
+    const int32 id = PG_GETARG_INT32(0), partitions = PG_GETARG_INT32(1), segment = PG_GETARG_INT32(2);
+    if (partitions < 1 || partitions > 1024)
+        throw Error(sqlstate::invalid_parameter_value, "partitions out of range");
+    std::vector<Datum> ends(static_cast<size_t>(partitions));
+    for (int32 p = 0; p < partitions; p++) ends[p] = Int64GetDatum(offsets::switch_segment(id, p, segment));
+    Datum arr = pg_call([&]() {
+        return PointerGetDatum(construct_array(ends.data(), partitions, INT8OID, sizeof(int64), true,
+                                               TYPALIGN_DOUBLE));
+    });
+    PG_RETURN_DATUM(arr);
+}
+
+// pgstreamx._oldest_inflight(stream_id, partition) -> timestamptz (or NULL)
+PGSTREAMX_FUNCTION(pgstreamx__oldest_inflight) {
+    TimestampTz t = offsets::oldest_inflight(PG_GETARG_INT32(0), PG_GETARG_INT32(1));
+    if (t == 0) PG_RETURN_NULL();
+    PG_RETURN_TIMESTAMPTZ(t);
 }

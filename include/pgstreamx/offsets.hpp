@@ -16,8 +16,9 @@ namespace pgstreamx::offsets {
 struct PartitionRef {
     int32 stream_id;
     int32 partition;
-    Oid sequence;  // the partition's durable high-water mark
-    int64 chunk;   // the sequence's increment: seqs reserved per nextval
+    Oid sequence;   // the partition's durable high-water mark
+    int64 chunk;    // the sequence's increment: seqs reserved per nextval
+    int32 segment;  // the catalog's current segment (used when first loaded)
 };
 
 // horizon() when nothing is in flight and nothing was handed out since the
@@ -25,10 +26,17 @@ struct PartitionRef {
 inline constexpr int64 no_horizon = PG_INT64_MAX;
 
 // Hands out n >= 1 seqs of the partition to the current transaction, in
-// increasing order, into out[0 .. n). Not necessarily consecutive (a batch
-// may cross a chunk). May reserve a chunk with nextval. Raises 0A000 outside
-// a transaction that can write, 53400 when the registry is full.
-void allocate(const PartitionRef &p, int64 n, int64 *out);
+// increasing order, into out[0 .. n), and the storage segment of each into
+// segments[0 .. n) (a batch may straddle a segment switch). Not necessarily
+// consecutive (a batch may cross a chunk). May reserve a chunk with nextval.
+// Raises 25006 during recovery, 53400 when the registry is full.
+void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments);
+
+// Retention: from now on new seqs of the partition go to `segment`. Returns
+// the first seq that will (all earlier ones went elsewhere), or -1 if the
+// partition was not loaded since the server started (then nothing in flight
+// can reach the old segment and its rows are all there is).
+int64 switch_segment(int32 stream_id, int32 partition, int32 segment);
 
 // The lowest seq of the partition a reader in this backend may not read yet
 // (its own in-flight seqs excepted). PG_INT64_MAX if none is in flight and

@@ -11,13 +11,15 @@ void init(State &s, std::int32_t capacity) noexcept {
     s.committed_max = 0;
     s.nholders = 0;
     s.capacity = capacity;
+    s.segment = 0;
+    s.segment_set = false;
     s.loaded = false;
     s.refilling = false;
 }
 
 Grant allocate(State &s, Holder *holders, std::int32_t proc, std::int64_t now, std::int64_t n) noexcept {
-    if (s.refilling) return {Alloc::refilling, 0, 0};
-    if (!s.loaded || s.next >= s.chunk_end) return {Alloc::need_chunk, 0, 0};
+    if (s.refilling) return {Alloc::refilling, 0, 0, 0};
+    if (!s.loaded || s.next >= s.chunk_end) return {Alloc::need_chunk, 0, 0, 0};
 
     Holder *mine = nullptr;
     for (std::int32_t i = 0; i < s.nholders; i++)
@@ -26,7 +28,7 @@ Grant allocate(State &s, Holder *holders, std::int32_t proc, std::int64_t now, s
             break;
         }
     if (!mine) {
-        if (s.nholders >= s.capacity) return {Alloc::holders_full, 0, 0};
+        if (s.nholders >= s.capacity) return {Alloc::holders_full, 0, 0, 0};
         mine = &holders[s.nholders++];
         mine->proc = proc;
         mine->min_seq = s.next;
@@ -34,7 +36,7 @@ Grant allocate(State &s, Holder *holders, std::int32_t proc, std::int64_t now, s
     }
     // A holder's seqs only grow, so its lowest seq is the first one it got.
     std::int64_t granted = std::min(n, s.chunk_end - s.next);
-    Grant g{Alloc::ok, s.next, granted};
+    Grant g{Alloc::ok, s.next, granted, s.segment};
     s.next += granted;
     mine->max_seq = s.next - 1;
     return g;
@@ -46,13 +48,20 @@ bool begin_refill(State &s) noexcept {
     return true;
 }
 
-bool install_chunk(State &s, std::int64_t start, std::int64_t size) noexcept {
+bool install_chunk(State &s, std::int64_t start, std::int64_t size, std::int32_t segment) noexcept {
     s.refilling = false;
     if (s.loaded && start < s.chunk_end) return false;
+    if (!s.loaded && !s.segment_set) s.segment = segment;
     s.next = start;
     s.chunk_end = start + size;
     s.loaded = true;
     return true;
+}
+
+std::int64_t switch_segment(State &s, std::int32_t segment) noexcept {
+    s.segment = segment;
+    s.segment_set = true;
+    return s.loaded ? s.next : -1;
 }
 
 void abort_refill(State &s) noexcept { s.refilling = false; }

@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgstreamx;
 
-SELECT plan(44);
+SELECT plan(48);
 
 -- The extension and its schema.
 SELECT has_extension('pgstreamx', 'pgstreamx is installed');
@@ -27,7 +27,10 @@ SELECT matches(pgstreamx.version(), '^\d+\.\d+\.\d+$', 'version() is semver');
 SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name', '_holder_alive',
                                         'create_stream', 'drop_stream', 'list_streams',
                                         'append', 'append_batch', 'create_consumer', 'drop_consumer',
-                                        'poll', 'commit_offset', 'seek'],
+                                        'poll', 'commit_offset', 'seek',
+                                        '_horizon', '_switch_segment', '_oldest_inflight', '_log', '_trim_log',
+                                        '_stream_stats', '_consumer_stats', 'expire_consumers',
+                                        'rotate_stream', 'seal_segment', 'truncate_segment', 'maintain'],
                      'schema pgstreamx has exactly the documented functions');
 
 -- version()
@@ -66,6 +69,13 @@ SELECT has_function('pgstreamx', 'drop_consumer', ARRAY['text', 'text']);
 SELECT throws_ok($$SELECT pgstreamx.append('no_such_stream', '{}'::jsonb)$$, '42704', NULL,
                  'append to an unknown stream: 42704');
 SELECT throws_ok($$SELECT pgstreamx.create_stream('Bad')$$, '22023', NULL, 'invalid stream name: 22023');
+
+-- Maintenance and metrics.
+SELECT has_view('pgstreamx', 'streams', 'view pgstreamx.streams');
+SELECT has_view('pgstreamx', 'consumers', 'view pgstreamx.consumers');
+SELECT is((SELECT prokind::text FROM pg_proc WHERE oid = 'pgstreamx.maintain()'::regprocedure), 'p',
+          'maintain() is a procedure (it commits per step)');
+SELECT ok(NOT has_function_privilege('public', 'pgstreamx.maintain()', 'EXECUTE'), 'PUBLIC cannot CALL maintain()');
 
 -- Roles and privileges: nothing for PUBLIC.
 SELECT has_role('pgstreamx_producer');

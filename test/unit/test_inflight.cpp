@@ -28,7 +28,7 @@ TEST(Inflight, AllocatesFromTheChunkAndRegistersTheHolder) {
     Partition p;
     ASSERT_TRUE(inf::begin_refill(p.s));
     EXPECT_EQ(p.alloc(1).status, inf::Alloc::refilling);
-    ASSERT_TRUE(inf::install_chunk(p.s, 1, 1000));
+    ASSERT_TRUE(inf::install_chunk(p.s, 1, 1000, 0));
     inf::Grant g = p.alloc(1, 1);
     EXPECT_EQ(g.status, inf::Alloc::ok);
     EXPECT_EQ(g.first, 1);
@@ -44,7 +44,7 @@ TEST(Inflight, LateCommitHoldsTheHorizonBelowTheSlowProducer) {
     // slow producer gets n, fast producer gets n+1 and commits: the horizon
     // stays at n until the slow one ends.
     Partition p;
-    inf::install_chunk(p.s, 100, 1000);
+    inf::install_chunk(p.s, 100, 1000, 0);
     EXPECT_EQ(p.alloc(7).first, 100);   // slow
     EXPECT_EQ(p.alloc(8).first, 101);   // fast
     inf::release(p.s, p.h.data(), 8, true);   // fast commits
@@ -55,7 +55,7 @@ TEST(Inflight, LateCommitHoldsTheHorizonBelowTheSlowProducer) {
 
 TEST(Inflight, HolderKeepsItsLowestSeqAcrossAllocations) {
     Partition p;
-    inf::install_chunk(p.s, 1, 1000);
+    inf::install_chunk(p.s, 1, 1000, 0);
     p.alloc(1, 10);               // 1..10
     p.alloc(2, 5);                // 11..15
     p.alloc(1, 5);                // 16..20, holder 1 keeps min 1
@@ -67,13 +67,13 @@ TEST(Inflight, HolderKeepsItsLowestSeqAcrossAllocations) {
 
 TEST(Inflight, BatchesAreCutAtTheChunkEnd) {
     Partition p;
-    inf::install_chunk(p.s, 1, 10);
+    inf::install_chunk(p.s, 1, 10, 0);
     inf::Grant g = p.alloc(1, 25);
     EXPECT_EQ(g.first, 1);
     EXPECT_EQ(g.granted, 10);
     EXPECT_EQ(p.alloc(1, 15).status, inf::Alloc::need_chunk);
     ASSERT_TRUE(inf::begin_refill(p.s));
-    ASSERT_TRUE(inf::install_chunk(p.s, 11, 10));
+    ASSERT_TRUE(inf::install_chunk(p.s, 11, 10, 0));
     g = p.alloc(1, 15);
     EXPECT_EQ(g.first, 11);
     EXPECT_EQ(g.granted, 10);
@@ -82,15 +82,15 @@ TEST(Inflight, BatchesAreCutAtTheChunkEnd) {
 
 TEST(Inflight, ChunksNeverGoBackwards) {
     Partition p;
-    inf::install_chunk(p.s, 1001, 1000);
+    inf::install_chunk(p.s, 1001, 1000, 0);
     p.alloc(1);
-    EXPECT_FALSE(inf::install_chunk(p.s, 1, 1000)) << "a stale chunk is ignored";
+    EXPECT_FALSE(inf::install_chunk(p.s, 1, 1000, 0)) << "a stale chunk is ignored";
     EXPECT_EQ(p.alloc(2).first, 1002);
 }
 
 TEST(Inflight, CapacityIsEnforced) {
     Partition p(2);
-    inf::install_chunk(p.s, 1, 1000);
+    inf::install_chunk(p.s, 1, 1000, 0);
     EXPECT_EQ(p.alloc(1).status, inf::Alloc::ok);
     EXPECT_EQ(p.alloc(2).status, inf::Alloc::ok);
     EXPECT_EQ(p.alloc(3).status, inf::Alloc::holders_full);
@@ -101,7 +101,7 @@ TEST(Inflight, CapacityIsEnforced) {
 
 TEST(Inflight, OldestSinceIsTheOldestHolder) {
     Partition p;
-    inf::install_chunk(p.s, 1, 1000);
+    inf::install_chunk(p.s, 1, 1000, 0);
     EXPECT_EQ(inf::oldest_since(p.s, p.h.data()), -1);
     p.alloc(1, 1, 500);
     p.alloc(2, 1, 300);
@@ -128,7 +128,7 @@ TEST(Inflight, HorizonNeverPassesAnOpenSeq) {
             inf::Grant g = p.alloc(proc, 1 + static_cast<std::int64_t>(rand() % 5));
             if (g.status == inf::Alloc::need_chunk) {
                 ASSERT_TRUE(inf::begin_refill(p.s));
-                inf::install_chunk(p.s, chunk_start, 64);
+                inf::install_chunk(p.s, chunk_start, 64, 0);
                 chunk_start += 64 + static_cast<std::int64_t>(rand() % 3);  // gaps are fine
                 continue;
             }
@@ -144,7 +144,7 @@ TEST(Inflight, HorizonNeverPassesAnOpenSeq) {
 TEST(Inflight, MayHaveNewerTracksCommitsNotAborts) {
     Partition p;
     EXPECT_TRUE(inf::may_have_newer(p.s, 1000)) << "unknown until loaded";
-    inf::install_chunk(p.s, 1, 1000);
+    inf::install_chunk(p.s, 1, 1000, 0);
     EXPECT_FALSE(inf::may_have_newer(p.s, 0));
     p.alloc(1, 3);  // 1..3
     p.alloc(2, 2);  // 4..5
@@ -154,4 +154,25 @@ TEST(Inflight, MayHaveNewerTracksCommitsNotAborts) {
     inf::release(p.s, p.h.data(), 1, true);   // commit 1..3
     EXPECT_TRUE(inf::may_have_newer(p.s, 2));
     EXPECT_FALSE(inf::may_have_newer(p.s, 3));
+}
+
+TEST(Inflight, SegmentSwitchSplitsSeqsExactly) {
+    Partition p;
+    Partition q;
+    EXPECT_EQ(inf::switch_segment(q.s, 1), -1) << "nothing handed out before loading";
+    inf::install_chunk(q.s, 1, 1000, 0);  // a stale catalog value does not win
+    EXPECT_EQ(q.alloc(1).segment, 1);
+    inf::install_chunk(p.s, 1, 1000, 2);  // first load: segment from the catalog
+    EXPECT_EQ(p.alloc(1, 3).segment, 2);  // 1..3
+    EXPECT_EQ(inf::switch_segment(p.s, 3), 4);
+    inf::Grant g = p.alloc(1, 2);         // 4..5 after the switch
+    EXPECT_EQ(g.first, 4);
+    EXPECT_EQ(g.segment, 3);
+    ASSERT_TRUE(inf::begin_refill(p.s));
+    inf::install_chunk(p.s, 1001, 1000, 0);  // a refill keeps the switched segment
+    p.alloc(2, 1000);
+    EXPECT_EQ(p.alloc(2, 1).status, inf::Alloc::need_chunk);
+    ASSERT_TRUE(inf::begin_refill(p.s));
+    inf::install_chunk(p.s, 2001, 1000, 0);
+    EXPECT_EQ(p.alloc(2, 1).segment, 3);
 }

@@ -32,6 +32,8 @@ struct State {
     std::int64_t committed_max;  // highest seq whose transaction committed (since loaded)
     std::int32_t nholders;   // holders[0 .. nholders) are live
     std::int32_t capacity;   // size of the holders array
+    std::int32_t segment;    // storage segment new seqs go to
+    bool segment_set;        // segment was switched here (else taken from the catalog at load)
     bool loaded;             // a chunk was installed since (re)start
     bool refilling;          // a backend is fetching the next chunk
 };
@@ -49,6 +51,7 @@ struct Grant {
     Alloc status;
     std::int64_t first;
     std::int64_t granted;
+    std::int32_t segment;  // the storage segment these seqs belong to
 };
 
 // Initialises an empty, unloaded state for `capacity` holders.
@@ -64,8 +67,16 @@ Grant allocate(State &s, Holder *holders, std::int32_t proc, std::int64_t now, s
 bool begin_refill(State &s) noexcept;
 
 // Installs the chunk [start, start + size) and ends the refill. A chunk that
-// is not above what was handed out already is ignored (returns false).
-bool install_chunk(State &s, std::int64_t start, std::int64_t size) noexcept;
+// is not above what was handed out already is ignored (returns false). On
+// the first load the segment comes from the catalog (`segment`); later the
+// state's own segment (possibly switched since) is kept.
+bool install_chunk(State &s, std::int64_t start, std::int64_t size, std::int32_t segment) noexcept;
+
+// Retention: new seqs go to `segment` from now on (also if the partition
+// loads later). Returns the first seq that will go there (every seq handed
+// out before is below it and went to the old segment), or -1 when nothing
+// was loaded since (re)start: then nothing in flight can reach the old one.
+std::int64_t switch_segment(State &s, std::int32_t segment) noexcept;
 
 // Ends a refill that failed (the chunk could not be reserved).
 void abort_refill(State &s) noexcept;
