@@ -78,8 +78,9 @@ CREATE TABLE @extschema@.consumer_offsets (
     consumer      text NOT NULL,
     partition     int NOT NULL,
     committed_seq bigint NOT NULL,       -- last processed seq; the next poll returns later ones
-    holder        text,                  -- who holds the consumer (exclusive lease)
+    holder        text,                  -- who holds the consumer (exclusive lease) or group member
     lease_until   timestamptz,
+    group_generation bigint,             -- set for consumer groups: the generation that owns it
     last_seen     timestamptz NOT NULL DEFAULT clock_timestamp(),
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (stream_id, consumer, partition)
@@ -279,6 +280,184 @@ AS 'MODULE_PATHNAME', 'pgstreamx_seek';
 
 
 -- ---------------------------------------------------------------------------
+-- Consumer groups (Kafka semantics): members share a stream's partitions;
+-- every membership change is a new generation; a commit carrying a stale
+-- generation is refused, so a zombie member cannot move offsets.
+-- ---------------------------------------------------------------------------
+CREATE TABLE @extschema@.consumer_groups (
+    stream_id   int NOT NULL REFERENCES @extschema@.stream_config (id) ON DELETE CASCADE,
+    group_name  text NOT NULL,
+    generation  bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (stream_id, group_name)
+);
+CREATE TABLE @extschema@.group_members (
+    stream_id       int NOT NULL,
+    group_name      text NOT NULL,
+    member          text NOT NULL CHECK (length(member) BETWEEN 1 AND 200),
+    session_timeout interval NOT NULL,
+    joined_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    heartbeat_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    generation      bigint NOT NULL,
+    partitions      int[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (stream_id, group_name, member),
+    FOREIGN KEY (stream_id, group_name) REFERENCES @extschema@.consumer_groups ON DELETE CASCADE
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.consumer_groups', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.group_members', '');
+
+-- Internal: drop members past their session timeout, then (if anything
+-- changed, or `force`) start a new generation and assign partitions round
+-- robin over the members sorted by name. Caller holds the group row lock.
+CREATE FUNCTION @extschema@._rebalance(sid int, grp text, force boolean)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    nparts  int;
+    members text[];
+    gen     bigint;
+    expired int;
+BEGIN
+    DELETE FROM @extschema@.group_members m
+    WHERE m.stream_id = sid AND m.group_name = grp
+      AND m.heartbeat_at < clock_timestamp() - m.session_timeout;
+    GET DIAGNOSTICS expired = ROW_COUNT;
+    SELECT g.generation INTO gen FROM @extschema@.consumer_groups g WHERE g.stream_id = sid AND g.group_name = grp;
+    IF expired = 0 AND NOT force THEN
+        RETURN gen;
+    END IF;
+    gen := gen + 1;
+    UPDATE @extschema@.consumer_groups g SET generation = gen WHERE g.stream_id = sid AND g.group_name = grp;
+    SELECT c.partitions INTO nparts FROM @extschema@.stream_config c WHERE c.id = sid;
+    SELECT coalesce(array_agg(m.member ORDER BY m.member), '{}') INTO members
+    FROM @extschema@.group_members m WHERE m.stream_id = sid AND m.group_name = grp;
+    INSERT INTO @extschema@.consumer_offsets (stream_id, consumer, partition, committed_seq)
+    SELECT sid, grp, p, 0 FROM generate_series(0, nparts - 1) p
+    ON CONFLICT DO NOTHING;
+    UPDATE @extschema@.consumer_offsets o
+    SET holder = CASE WHEN cardinality(members) = 0 THEN NULL
+                      ELSE members[(o.partition % cardinality(members)) + 1] END,
+        lease_until = 'infinity', group_generation = gen, last_seen = clock_timestamp()
+    WHERE o.stream_id = sid AND o.consumer = grp;
+    UPDATE @extschema@.group_members m
+    SET generation = gen,
+        partitions = coalesce((SELECT array_agg(p ORDER BY p) FROM generate_series(0, nparts - 1) p
+                               WHERE members[(p % cardinality(members)) + 1] = m.member), '{}')
+    WHERE m.stream_id = sid AND m.group_name = grp;
+    RETURN gen;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.join_group(
+    stream text, "group" text, member text, session_timeout interval DEFAULT '30 seconds')
+RETURNS TABLE(generation bigint, partitions int[])
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    sid int;
+    gen bigint;
+    fresh boolean;
+BEGIN
+    PERFORM @extschema@._check_name('group', "group");
+    IF member IS NULL OR length(member) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'member must be 1 to 200 bytes' USING ERRCODE = '22023',
+            HINT = 'Use a stable, unique name per consumer process, e.g. host and pid.';
+    END IF;
+    IF session_timeout IS NULL OR session_timeout < interval '100 ms' OR session_timeout > interval '1 day' THEN
+        RAISE EXCEPTION 'session_timeout must be between 100 ms and 1 day' USING ERRCODE = '22023';
+    END IF;
+    SELECT c.id INTO sid FROM @extschema@.stream_config c WHERE c.name = join_group.stream;
+    IF NOT FOUND THEN
+        PERFORM @extschema@._check_name('stream', stream);
+        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704',
+            HINT = 'Create it with pgstreamx.create_stream(), or see pgstreamx.list_streams().';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.consumer_offsets o
+               WHERE o.stream_id = sid AND o.consumer = "group" AND o.group_generation IS NULL) THEN
+        RAISE EXCEPTION '"%" is a named consumer of stream "%", not a group', "group", stream
+            USING ERRCODE = '42710', HINT = 'Pick another group name.';
+    END IF;
+    INSERT INTO @extschema@.consumer_groups (stream_id, group_name) VALUES (sid, "group") ON CONFLICT DO NOTHING;
+    PERFORM 1 FROM @extschema@.consumer_groups g WHERE g.stream_id = sid AND g.group_name = "group" FOR UPDATE;
+    INSERT INTO @extschema@.group_members AS m (stream_id, group_name, member, session_timeout, generation)
+    VALUES (sid, "group", member, session_timeout, 0)
+    ON CONFLICT (stream_id, group_name, member) DO UPDATE
+        SET heartbeat_at = clock_timestamp(), session_timeout = EXCLUDED.session_timeout
+    RETURNING (xmax = 0) INTO fresh;
+    gen := @extschema@._rebalance(sid, "group", fresh);
+    RETURN QUERY SELECT m.generation, m.partitions FROM @extschema@.group_members m
+                 WHERE m.stream_id = sid AND m.group_name = "group" AND m.member = join_group.member;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.heartbeat(stream text, "group" text, member text, known_generation bigint)
+RETURNS TABLE(generation bigint, partitions int[])
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    sid int;
+BEGIN
+    SELECT c.id INTO sid FROM @extschema@.stream_config c WHERE c.name = heartbeat.stream;
+    IF NOT FOUND THEN
+        PERFORM @extschema@._check_name('stream', stream);
+        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704';
+    END IF;
+    PERFORM 1 FROM @extschema@.consumer_groups g WHERE g.stream_id = sid AND g.group_name = "group" FOR UPDATE;
+    UPDATE @extschema@.group_members m SET heartbeat_at = clock_timestamp()
+    WHERE m.stream_id = sid AND m.group_name = "group" AND m.member = heartbeat.member
+      AND m.heartbeat_at >= clock_timestamp() - m.session_timeout;
+    IF NOT FOUND THEN
+        PERFORM @extschema@._rebalance(sid, "group", false);
+        RAISE EXCEPTION 'member "%" is not in group "%"', member, "group" USING ERRCODE = '55000',
+            DETAIL = 'It left, or missed its session timeout and its partitions went to other members.',
+            HINT = 'Stop processing, then call pgstreamx.join_group() again.';
+    END IF;
+    PERFORM @extschema@._rebalance(sid, "group", false);
+    RETURN QUERY SELECT m.generation, m.partitions FROM @extschema@.group_members m
+                 WHERE m.stream_id = sid AND m.group_name = "group" AND m.member = heartbeat.member;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.leave_group(stream text, "group" text, member text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    sid int;
+BEGIN
+    SELECT c.id INTO sid FROM @extschema@.stream_config c WHERE c.name = leave_group.stream;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM 1 FROM @extschema@.consumer_groups g WHERE g.stream_id = sid AND g.group_name = "group" FOR UPDATE;
+    DELETE FROM @extschema@.group_members m
+    WHERE m.stream_id = sid AND m.group_name = "group" AND m.member = leave_group.member;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@._rebalance(sid, "group", true);
+    RETURN true;
+END
+$fn$;
+
+-- Commit for a group member: refused unless `generation` is the group's
+-- current one and the partition is assigned to `member` (zombie fencing).
+CREATE FUNCTION @extschema@.commit_offset(
+    stream text, "group" text, member text, generation bigint, partition int, seq bigint)
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgstreamx_commit_offset';
+
+-- ---------------------------------------------------------------------------
 -- Maintenance: retention by TRUNCATE of whole segments (docs/architecture.md,
 -- "Retention"). maintain() is a procedure that commits after every step so it
 -- never holds many locks; each step is a SECURITY DEFINER function. Locks are
@@ -325,6 +504,16 @@ BEGIN
         n := n + 1;
         PERFORM @extschema@._log(r.stream, 'consumer_expired',
             format('consumer %s partition %s at seq %s, last seen %s', r.consumer, r.partition, r.committed_seq, r.last_seen));
+    END LOOP;
+    -- Group members past their session timeout lose their partitions.
+    FOR r IN SELECT g.stream_id, g.group_name FROM @extschema@.consumer_groups g
+             WHERE EXISTS (SELECT 1 FROM @extschema@.group_members m
+                           WHERE m.stream_id = g.stream_id AND m.group_name = g.group_name
+                             AND m.heartbeat_at < clock_timestamp() - m.session_timeout)
+             FOR UPDATE OF g SKIP LOCKED
+    LOOP
+        PERFORM @extschema@._rebalance(r.stream_id, r.group_name, false);
+        PERFORM @extschema@._log(r.group_name, 'group_rebalanced', 'members past their session timeout removed');
     END LOOP;
     RETURN n;
 END
@@ -587,6 +776,11 @@ GRANT EXECUTE ON FUNCTION @extschema@.create_consumer(text, text, text),
                           @extschema@.drop_consumer(text, text),
                           @extschema@.poll(text, text, int, interval, text),
                           @extschema@.commit_offset(text, text, int, bigint, text)
+    TO pgstreamx_consumer, pgstreamx_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.join_group(text, text, text, interval),
+                          @extschema@.heartbeat(text, text, text, bigint),
+                          @extschema@.leave_group(text, text, text),
+                          @extschema@.commit_offset(text, text, text, bigint, int, bigint)
     TO pgstreamx_consumer, pgstreamx_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.expire_consumers(), @extschema@.rotate_stream(text),
                           @extschema@.seal_segment(text, int), @extschema@.truncate_segment(text, int),

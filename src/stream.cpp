@@ -503,8 +503,9 @@ std::vector<ConsumerOffset> read_offsets(const Info &s, const std::string &consu
     static const Oid types[] = {INT4OID, TEXTOID, TEXTOID};
     SPIPlanPtr p = spi::plan(
         "SELECT partition, committed_seq, "
-        "       (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp() "
-        "        OR NOT pgstreamx._holder_alive(holder)) "
+        "       CASE WHEN group_generation IS NOT NULL THEN holder = $3"
+        "            ELSE (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp()"
+        "                  OR NOT pgstreamx._holder_alive(holder)) END "
         "FROM pgstreamx.consumer_offsets WHERE stream_id = $1 AND consumer = $2 ORDER BY partition",
         3, types);
     Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), text_datum(me)};
@@ -528,12 +529,14 @@ std::vector<ConsumerOffset> take_leases(const Info &s, const std::string &consum
         "WITH free AS ("
         "  SELECT stream_id, consumer, partition FROM pgstreamx.consumer_offsets"
         "  WHERE stream_id = $1 AND consumer = $2"
-        "    AND (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp()"
-        "         OR NOT pgstreamx._holder_alive(holder))"
+        "    AND CASE WHEN group_generation IS NOT NULL THEN holder = $3"
+        "             ELSE (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp()"
+        "                   OR NOT pgstreamx._holder_alive(holder)) END"
         "  FOR UPDATE SKIP LOCKED) "
         "UPDATE pgstreamx.consumer_offsets o"
-        "   SET holder = $3, lease_until = clock_timestamp() + make_interval(secs => $4 / 1000.0),"
-        "       last_seen = clock_timestamp() "
+        "   SET holder = $3, last_seen = clock_timestamp(),"
+        "       lease_until = CASE WHEN o.group_generation IS NOT NULL THEN o.lease_until"
+        "                          ELSE clock_timestamp() + make_interval(secs => $4 / 1000.0) END "
         "FROM free WHERE o.stream_id = free.stream_id AND o.consumer = free.consumer"
         "  AND o.partition = free.partition "
         "RETURNING o.partition, o.committed_seq",
@@ -620,14 +623,25 @@ PGSTREAMX_FUNCTION(pgstreamx_poll) {
 }
 
 // pgstreamx.commit_offset(stream, consumer, partition, seq, holder)
+// pgstreamx.commit_offset(stream, group, member, generation, partition, seq)
 PGSTREAMX_FUNCTION(pgstreamx_commit_offset) {
+    const bool group_form = PG_NARGS() == 6;
     std::string name = required_text(fcinfo, 0, "stream");
-    std::string consumer = required_text(fcinfo, 1, "consumer");
-    const int32 partition = required_int32(fcinfo, 2, "partition");
-    if (PG_ARGISNULL(3)) throw Error(sqlstate::null_value_not_allowed, "seq must not be null");
-    const int64 seq = PG_GETARG_INT64(3);
-    const std::string me = holder_of(fcinfo, 4);
-    names::validate("consumer", consumer);
+    std::string consumer = required_text(fcinfo, 1, group_form ? "group" : "consumer");
+    const int32 partition = required_int32(fcinfo, group_form ? 4 : 2, "partition");
+    const int seqarg = group_form ? 5 : 3;
+    if (PG_ARGISNULL(seqarg)) throw Error(sqlstate::null_value_not_allowed, "seq must not be null");
+    const int64 seq = PG_GETARG_INT64(seqarg);
+    std::string me;
+    int64 generation = 0;
+    if (group_form) {
+        me = required_text(fcinfo, 2, "member");
+        if (PG_ARGISNULL(3)) throw Error(sqlstate::null_value_not_allowed, "generation must not be null");
+        generation = PG_GETARG_INT64(3);
+    } else {
+        me = holder_of(fcinfo, 4);
+    }
+    names::validate(group_form ? "group" : "consumer", consumer);
     refuse_standby_and_snapshot_isolation("commit an offset");
 
     spi::Scope scope;
@@ -635,7 +649,7 @@ PGSTREAMX_FUNCTION(pgstreamx_commit_offset) {
     check_partition(s, partition);
     static const Oid types[] = {INT4OID, TEXTOID, INT4OID};
     SPIPlanPtr lock = spi::plan(
-        "SELECT committed_seq, holder FROM pgstreamx.consumer_offsets "
+        "SELECT committed_seq, holder, group_generation FROM pgstreamx.consumer_offsets "
         "WHERE stream_id = $1 AND consumer = $2 AND partition = $3 FOR UPDATE",
         3, types);
     Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), Int32GetDatum(partition)};
@@ -647,6 +661,26 @@ PGSTREAMX_FUNCTION(pgstreamx_commit_offset) {
     bool isnull = false;
     Datum h = spi::value(0, 2, &isnull);
     std::string holder = isnull ? std::string() : std::string(TextDatumGetCString(h));
+    bool nogroup = false;
+    Datum g = spi::value(0, 3, &nogroup);
+    if (group_form && nogroup)
+        throw Error(sqlstate::undefined_object,
+                    "\"" + consumer + "\" is not a consumer group of stream \"" + name + "\"", {},
+                    "Join the group with pgstreamx.join_group() first.");
+    if (!group_form && !nogroup)
+        throw Error(sqlstate::invalid_parameter_value,
+                    "\"" + consumer + "\" is a consumer group of stream \"" + name + "\"", {},
+                    "Members commit with pgstreamx.commit_offset(stream, group, member, generation, "
+                    "partition, seq), so that a stale generation is refused.");
+    if (group_form && (DatumGetInt64(g) != generation || holder != me))
+        throw Error(sqlstate::object_not_in_prerequisite_state,
+                    "stale group generation: member \"" + me + "\" of group \"" + consumer +
+                        "\" cannot commit partition " + std::to_string(partition),
+                    "The group is at generation " + std::to_string(DatumGetInt64(g)) + " and partition " +
+                        std::to_string(partition) + " belongs to " + (holder.empty() ? "nobody" : holder) +
+                        "; the commit carried generation " + std::to_string(generation) + ".",
+                    "Roll back, call pgstreamx.heartbeat() or pgstreamx.join_group(), and process the "
+                    "partitions assigned now.");
     if (holder != me)
         throw Error(sqlstate::object_not_in_prerequisite_state,
                     "consumer \"" + consumer + "\" of stream \"" + name + "\" is not held by this client",
@@ -670,7 +704,8 @@ PGSTREAMX_FUNCTION(pgstreamx_commit_offset) {
     static const Oid utypes[] = {INT4OID, TEXTOID, INT4OID, INT8OID, INT4OID};
     SPIPlanPtr upd = spi::plan(
         "UPDATE pgstreamx.consumer_offsets SET committed_seq = $4, last_seen = clock_timestamp(), "
-        "       lease_until = clock_timestamp() + make_interval(secs => $5 / 1000.0) "
+        "       lease_until = CASE WHEN group_generation IS NOT NULL THEN lease_until "
+        "                          ELSE clock_timestamp() + make_interval(secs => $5 / 1000.0) END "
         "WHERE stream_id = $1 AND consumer = $2 AND partition = $3",
         5, utypes);
     Datum uargs[] = {Int32GetDatum(s.id), text_datum(consumer), Int32GetDatum(partition), Int64GetDatum(seq),

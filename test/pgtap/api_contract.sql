@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgstreamx;
 
-SELECT plan(48);
+SELECT plan(52);
 
 -- The extension and its schema.
 SELECT has_extension('pgstreamx', 'pgstreamx is installed');
@@ -30,7 +30,8 @@ SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name
                                         'poll', 'commit_offset', 'seek',
                                         '_horizon', '_switch_segment', '_oldest_inflight', '_log', '_trim_log',
                                         '_stream_stats', '_consumer_stats', 'expire_consumers',
-                                        'rotate_stream', 'seal_segment', 'truncate_segment', 'maintain'],
+                                        'rotate_stream', 'seal_segment', 'truncate_segment', 'maintain',
+                                        '_rebalance', 'join_group', 'heartbeat', 'leave_group'],
                      'schema pgstreamx has exactly the documented functions');
 
 -- version()
@@ -69,6 +70,12 @@ SELECT has_function('pgstreamx', 'drop_consumer', ARRAY['text', 'text']);
 SELECT throws_ok($$SELECT pgstreamx.append('no_such_stream', '{}'::jsonb)$$, '42704', NULL,
                  'append to an unknown stream: 42704');
 SELECT throws_ok($$SELECT pgstreamx.create_stream('Bad')$$, '22023', NULL, 'invalid stream name: 22023');
+
+-- Consumer groups.
+SELECT has_function('pgstreamx', 'join_group', ARRAY['text', 'text', 'text', 'interval']);
+SELECT has_function('pgstreamx', 'heartbeat', ARRAY['text', 'text', 'text', 'bigint']);
+SELECT has_function('pgstreamx', 'leave_group', ARRAY['text', 'text', 'text']);
+SELECT has_function('pgstreamx', 'commit_offset', ARRAY['text', 'text', 'text', 'bigint', 'integer', 'bigint']);
 
 -- Maintenance and metrics.
 SELECT has_view('pgstreamx', 'streams', 'view pgstreamx.streams');
