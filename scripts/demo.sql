@@ -1,5 +1,5 @@
--- The quickstart demo: what pgstreamx 0.1.0 can show today. (Streams, queues
--- and the rest extend this file as they land.)
+-- The quickstart demo: what pgstreamx 0.1.0 can show today. (Queues and the
+-- rest extend this file as they land.)
 \pset footer off
 \echo
 \echo '-- the loaded library and the installed extension'
@@ -14,12 +14,35 @@ SELECT name, setting, short_desc FROM pg_settings WHERE name LIKE 'pgstreamx.%';
 
 \echo '-- roles: grant these to your applications (nothing is granted to PUBLIC)'
 SELECT r.rolname AS role,
-       string_agg(p.proname || '()', ', ' ORDER BY p.proname) AS may_execute
+       count(DISTINCT p.proname) AS functions,
+       left(string_agg(DISTINCT p.proname, ', '), 90) AS for_example
 FROM pg_roles r
 LEFT JOIN pg_proc p ON p.pronamespace = 'pgstreamx'::regnamespace
                    AND has_function_privilege(r.oid, p.oid, 'EXECUTE')
 WHERE r.rolname LIKE 'pgstreamx\_%'
 GROUP BY r.rolname ORDER BY r.rolname;
+
+\echo '-- a stream with 2 partitions; messages with the same key stay in order'
+SELECT pgstreamx.drop_stream('demo', if_exists => true) AS dropped_old_demo;
+SELECT pgstreamx.create_stream('demo', partitions => 2, retention => '1 day');
+SELECT pgstreamx.append('demo', jsonb_build_object('order', i, 'total', i * 10), key => 'customer-' || (i % 3)) AS seq
+FROM generate_series(1, 5) i;
+
+\echo '-- a consumer polls, processes and commits its offsets in one transaction'
+BEGIN;
+SELECT partition, seq, key, payload FROM pgstreamx.poll('demo', 'billing', 10);
+SELECT pgstreamx.commit_offset('demo', 'billing', partition, max(seq))
+FROM pgstreamx.poll('demo', 'billing', 10) GROUP BY partition;
+COMMIT;
+SELECT count(*) AS left_for_billing FROM pgstreamx.poll('demo', 'billing', 10);
+
+\echo '-- a consumer group shares the partitions'
+SELECT * FROM pgstreamx.join_group('demo', 'shipping', 'worker-1');
+SELECT * FROM pgstreamx.join_group('demo', 'shipping', 'worker-2');
+
+\echo '-- metrics'
+SELECT name, partitions, messages, bytes FROM pgstreamx.streams;
+SELECT stream, consumer, partition, committed_seq, lag_messages FROM pgstreamx.consumers;
 
 \echo '-- a misspelt setting is an error, not a silent no-op'
 \set ON_ERROR_STOP 0

@@ -78,8 +78,18 @@ CONF
     local psql=("$PG_BIN/psql" -X -h "$dir" -p "$QS_PORT" -U postgres)
     "${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 ||
         "${psql[@]}" -d postgres -qc "CREATE DATABASE $DB"
-    "${psql[@]}" -d "$DB" -qc "CREATE EXTENSION IF NOT EXISTS pgstreamx" 2>&1 | grep -v "already exists" || true
+    # An unreleased version's install script changes under the same version
+    # number: when it changed since the last quickstart, recreate the
+    # extension in this throw-away database (its demo data goes with it).
+    local sum
+    sum=$(cat "$ROOT"/sql/pgstreamx--*.sql | sha256sum | cut -d' ' -f1)
+    if [ "$(cat "$STATE/installed.sha256" 2>/dev/null)" != "$sum" ]; then
+        log "the install scripts changed: recreating the extension in database $DB"
+        "${psql[@]}" -d "$DB" -q -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS pgstreamx CASCADE"
+    fi
+    "${psql[@]}" -d "$DB" -q -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pgstreamx"
     "${psql[@]}" -d "$DB" -q -c "SET client_min_messages = warning" -c "ALTER EXTENSION pgstreamx UPDATE"
+    echo "$sum" >"$STATE/installed.sha256"
 
     log "demo"
     "${psql[@]}" -d "$DB" -v ON_ERROR_STOP=1 -f "$ROOT/scripts/demo.sql"
