@@ -113,6 +113,30 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.stream_config', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.stream_segments', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.consumer_offsets', '');
 
+-- Internal: a stream's catalog row by name (validated), FOR UPDATE when
+-- `lock`; 42704 with a HINT when there is no such stream.
+CREATE FUNCTION @extschema@._stream_config(name text, lock boolean DEFAULT false)
+RETURNS @extschema@.stream_config
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.stream_config;
+BEGIN
+    PERFORM @extschema@._check_name('stream', name);
+    IF lock THEN
+        SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = _stream_config.name FOR UPDATE;
+    ELSE
+        SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = _stream_config.name;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'stream "%" does not exist', name USING ERRCODE = '42704',
+            HINT = 'Create it with pgstreamx.create_stream(), or see pgstreamx.list_streams().';
+    END IF;
+    RETURN cfg;
+END
+$fn$;
+
 CREATE FUNCTION @extschema@.create_stream(
     name text,
     partitions int DEFAULT 1,
@@ -370,12 +394,7 @@ BEGIN
     IF session_timeout IS NULL OR session_timeout < interval '100 ms' OR session_timeout > interval '1 day' THEN
         RAISE EXCEPTION 'session_timeout must be between 100 ms and 1 day' USING ERRCODE = '22023';
     END IF;
-    SELECT c.id INTO sid FROM @extschema@.stream_config c WHERE c.name = join_group.stream;
-    IF NOT FOUND THEN
-        PERFORM @extschema@._check_name('stream', stream);
-        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704',
-            HINT = 'Create it with pgstreamx.create_stream(), or see pgstreamx.list_streams().';
-    END IF;
+    sid := (@extschema@._stream_config(stream)).id;
     IF EXISTS (SELECT 1 FROM @extschema@.consumer_offsets o
                WHERE o.stream_id = sid AND o.consumer = "group" AND o.group_generation IS NULL) THEN
         RAISE EXCEPTION '"%" is a named consumer of stream "%", not a group', "group", stream
@@ -403,11 +422,7 @@ AS $fn$
 DECLARE
     sid int;
 BEGIN
-    SELECT c.id INTO sid FROM @extschema@.stream_config c WHERE c.name = heartbeat.stream;
-    IF NOT FOUND THEN
-        PERFORM @extschema@._check_name('stream', stream);
-        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704';
-    END IF;
+    sid := (@extschema@._stream_config(stream)).id;
     PERFORM 1 FROM @extschema@.consumer_groups g WHERE g.stream_id = sid AND g.group_name = "group" FOR UPDATE;
     UPDATE @extschema@.group_members m SET heartbeat_at = clock_timestamp()
     WHERE m.stream_id = sid AND m.group_name = "group" AND m.member = heartbeat.member
@@ -532,10 +547,7 @@ DECLARE
     cur  @extschema@.stream_segments;
     nxt  int;
 BEGIN
-    SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = rotate_stream.stream FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704';
-    END IF;
+    cfg := @extschema@._stream_config(stream, lock => true);
     SELECT * INTO cur FROM @extschema@.stream_segments s
     WHERE s.stream_id = cfg.id AND s.segment = cfg.current_segment;
     IF cur.opened_at >= clock_timestamp() - cfg.retention / (cfg.segments - 1) THEN
@@ -570,10 +582,7 @@ AS $fn$
 DECLARE
     cfg @extschema@.stream_config;
 BEGIN
-    SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = seal_segment.stream;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704';
-    END IF;
+    cfg := @extschema@._stream_config(stream);
     UPDATE @extschema@.stream_segments s
     SET state = 'sealed',
         end_seq = @extschema@._switch_segment(cfg.id, cfg.partitions, cfg.current_segment)
@@ -597,10 +606,7 @@ DECLARE
     mx    bigint;
     pin   bigint;
 BEGIN
-    SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = truncate_segment.stream;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'stream "%" does not exist', stream USING ERRCODE = '42704';
-    END IF;
+    cfg := @extschema@._stream_config(stream);
     SELECT * INTO seg FROM @extschema@.stream_segments s
     WHERE s.stream_id = cfg.id AND s.segment = truncate_segment.segment FOR UPDATE;
     IF seg.state = 'sealing' AND seg.sealed_by_postmaster IS DISTINCT FROM pg_postmaster_start_time() THEN

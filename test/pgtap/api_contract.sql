@@ -31,7 +31,7 @@ SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name
                                         '_horizon', '_switch_segment', '_oldest_inflight', '_log', '_trim_log',
                                         '_stream_stats', '_consumer_stats', 'expire_consumers',
                                         'rotate_stream', 'seal_segment', 'truncate_segment', 'maintain',
-                                        '_rebalance', 'join_group', 'heartbeat', 'leave_group'],
+                                        '_rebalance', 'join_group', 'heartbeat', 'leave_group', '_stream_config'],
                      'schema pgstreamx has exactly the documented functions');
 
 -- version()
