@@ -146,3 +146,10 @@ SELECT count(*) AS leftovers FROM pg_class WHERE relnamespace = 'pgstreamx'::reg
 SELECT count(*) AS consumers_left FROM pgstreamx.consumer_offsets o
 WHERE NOT EXISTS (SELECT 1 FROM pgstreamx.stream_config c WHERE c.id = o.stream_id);
 SELECT pgstreamx.drop_stream('solo');
+-- Re-created under the same name in the same session: the backend's cached
+-- stream description is not used for the new stream.
+SELECT pgstreamx.create_stream('solo', partitions => 3);
+SELECT count(pgstreamx.append('solo', '{}'::jsonb, key => 'k' || i)) FROM generate_series(1, 30) i;
+SELECT count(DISTINCT partition) AS partitions_used, count(*) AS messages, max(seq) <= 30 AS fresh_seqs
+FROM pgstreamx.s_solo;
+SELECT pgstreamx.drop_stream('solo');

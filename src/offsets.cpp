@@ -196,9 +196,20 @@ void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments) {
             LWLockRelease(registry_lock());
             throw;
         }
+        int32 segment = 0;
+        try {
+            segment = p.current_segment ? p.current_segment(p.stream_id) : 0;
+        } catch (...) {
+            Entry *again = lookup_or_create(key);
+            SpinLockAcquire(&again->mutex);
+            inflight::abort_refill(again->state);
+            SpinLockRelease(&again->mutex);
+            LWLockRelease(registry_lock());
+            throw;
+        }
         Entry *again = lookup_or_create(key);
         SpinLockAcquire(&again->mutex);
-        inflight::install_chunk(again->state, start, p.chunk, p.segment);
+        inflight::install_chunk(again->state, start, p.chunk, segment);
         SpinLockRelease(&again->mutex);
         LWLockRelease(registry_lock());
     }

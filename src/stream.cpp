@@ -6,6 +6,7 @@
 // poll computes every horizon FIRST and then reads `seq < horizon` with the
 // snapshot its SPI query takes afterwards (READ COMMITTED only).
 #include <algorithm>
+#include <unordered_map>
 #include <vector>
 
 #include "pgstreamx/core/hash.hpp"
@@ -21,6 +22,7 @@ extern "C" {
 #include "storage/procarray.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
+#include "catalog/namespace.h"
 #include "utils/lsyscache.h"
 }
 
@@ -124,39 +126,68 @@ Datum text_datum(const std::string &s) { return CStringGetTextDatum(s.c_str()); 
 
 // ---- stream lookup -------------------------------------------------------------
 
+namespace {
+
+// Backend-local cache: stream name -> Info (created on first use).
+std::unordered_map<std::string, Info> *cache = nullptr;
+Oid schema_oid = InvalidOid;
+
+Oid message_table_oid(const std::string &name) {
+    const std::string relname = "s_" + name;
+    const char *rn = relname.c_str();
+    return pg_call([rn]() {
+        if (!OidIsValid(schema_oid)) schema_oid = get_namespace_oid("pgstreamx", false);
+        return get_relname_relid(rn, schema_oid);
+    });
+}
+
+}  // namespace
+
 Info lookup(const std::string &name) {
     names::validate("stream", name);
+    if (!cache) cache = new std::unordered_map<std::string, Info>();
+    const Oid relid = message_table_oid(name);
+    if (auto it = cache->find(name); it != cache->end()) {
+        if (OidIsValid(relid) && it->second.relid == relid) return it->second;
+        cache->erase(it);
+    }
     static const Oid types[] = {TEXTOID};
     SPIPlanPtr p = spi::plan(
-        "SELECT id, partitions, current_segment, chunk, hwm::oid[] FROM pgstreamx.stream_config "
-        "WHERE name = $1",
-        1, types);
+        "SELECT id, partitions, chunk, hwm::oid[] FROM pgstreamx.stream_config WHERE name = $1", 1, types);
     Datum args[] = {text_datum(name)};
-    if (spi::execute(p, args, nullptr, true, 1) == 0)
+    if (!OidIsValid(relid) || spi::execute(p, args, nullptr, true, 1) == 0)
         throw Error(sqlstate::undefined_object, "stream \"" + name + "\" does not exist", {},
                     "Create it with pgstreamx.create_stream(), or see pgstreamx.list_streams().");
     Info info;
     info.name = name;
     info.relation = spi::qualified("s_" + name);
+    info.relid = relid;
     info.id = spi::int32_value(0, 1);
     info.partitions = spi::int32_value(0, 2);
-    info.segment = spi::int32_value(0, 3);
-    info.chunk = spi::int32_value(0, 4);
+    info.chunk = spi::int32_value(0, 3);
     bool isnull = false;
-    Datum hwm = spi::value(0, 5, &isnull);
-    Oid *oids = nullptr;
+    Datum hwm = spi::value(0, 4, &isnull);
+    Datum *elems = nullptr;
     int n = 0;
     pg_call([&]() {
-        Datum *elems;
         bool *nulls;
         deconstruct_array(DatumGetArrayTypeP(hwm), OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems,
                           &nulls, &n);
-        oids = static_cast<Oid *>(MemoryContextAlloc(TopTransactionContext, sizeof(Oid) * n));
-        for (int i = 0; i < n; i++) oids[i] = DatumGetObjectId(elems[i]);
     });
-    info.hwm = oids;
-    info.nhwm = n;
+    for (int i = 0; i < n; i++) info.hwm.push_back(DatumGetObjectId(elems[i]));
+    if (info.partitions != n)
+        throw Error(sqlstate::internal_error, "pgstreamx catalog is inconsistent for stream \"" + name + "\"");
+    cache->emplace(name, info);
     return info;
+}
+
+int32 current_segment(int32 stream_id) {
+    static const Oid types[] = {INT4OID};
+    SPIPlanPtr p = spi::plan("SELECT current_segment FROM pgstreamx.stream_config WHERE id = $1", 1, types);
+    Datum args[] = {Int32GetDatum(stream_id)};
+    if (spi::execute(p, args, nullptr, false, 1) == 0)
+        throw Error(sqlstate::undefined_object, "the stream was dropped", {}, "Retry the statement.");
+    return spi::int32_value(0, 1);
 }
 
 uint64 channel_of(const Info &s) { return wakeup::channel(MyDatabaseId, static_cast<uint64>(s.id)); }
@@ -171,7 +202,7 @@ void check_partition(const Info &s, int32 partition) {
 }
 
 offsets::PartitionRef partition_ref(const Info &s, int32 partition) {
-    return {s.id, partition, s.hwm[partition], s.chunk, s.segment};
+    return {s.id, partition, s.hwm[static_cast<size_t>(partition)], s.chunk, current_segment};
 }
 
 void define_gucs() {

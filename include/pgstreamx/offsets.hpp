@@ -18,7 +18,9 @@ struct PartitionRef {
     int32 partition;
     Oid sequence;   // the partition's durable high-water mark
     int64 chunk;    // the sequence's increment: seqs reserved per nextval
-    int32 segment;  // the catalog's current segment (used when first loaded)
+    // The catalog's current segment, asked for when a chunk is reserved (the
+    // partition's state may be loading); ctx is passed back.
+    int32 (*current_segment)(int32 stream_id);
 };
 
 // horizon() when nothing is in flight and nothing was handed out since the

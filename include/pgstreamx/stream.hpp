@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "pgstreamx/offsets.hpp"
 
@@ -10,17 +11,22 @@ namespace pgstreamx::stream {
 struct Info {
     std::string name;      // allow-listed stream name
     std::string relation;  // pgstreamx."s_<name>", the partitioned message table
+    Oid relid = InvalidOid;  // of the message table: identifies this incarnation
     int32 id = 0;
     int32 partitions = 0;
-    int32 segment = 0;     // the segment new messages go to
-    int64 chunk = 0;       // seqs reserved per high-water-mark step
-    Oid *hwm = nullptr;    // per-partition sequence (TopTransactionContext)
-    int nhwm = 0;
+    int64 chunk = 0;         // seqs reserved per high-water-mark step
+    std::vector<Oid> hwm;    // per-partition sequence
 };
 
 // Looks a stream up by name (validated: 22023; unknown: 42704 with HINT).
-// Needs an open spi::Scope.
+// Cached per backend; the cache entry is used only while the stream's message
+// table still has the same OID (a dropped and re-created stream is looked up
+// again). Needs an open spi::Scope.
 Info lookup(const std::string &name);
+
+// The stream's current storage segment, read from the catalog (used when a
+// partition's in-flight state is loaded). Needs an open spi::Scope.
+int32 current_segment(int32 stream_id);
 
 // The wake-up channel readers of the stream wait on.
 uint64 channel_of(const Info &s);
