@@ -1,0 +1,1 @@
+CALL bench.bloat_pgq_fill(:n, :batch);

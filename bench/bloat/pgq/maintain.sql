@@ -1,0 +1,2 @@
+CALL bench.pgq_maint();
+SELECT pgq.ticker('bloat_q');

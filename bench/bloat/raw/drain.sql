@@ -1,0 +1,1 @@
+CALL bench.bloat_raw_drain(:batch);

@@ -1,0 +1,1 @@
+CALL bench.bloat_raw_fill(:n, :batch);

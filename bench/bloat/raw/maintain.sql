@@ -1,0 +1,1 @@
+VACUUM bench.bloat_raw;
