@@ -44,6 +44,12 @@ COMMENT ON FUNCTION @extschema@.shared_memory() IS
 
 -- ---------------------------------------------------------------------------
 -- Streams (docs/sql-api.md, "Streams"; docs/architecture.md, "Commit order")
+--
+-- The C entry points are SECURITY INVOKER: EXECUTE grants decide who calls
+-- them, and they run their SQL as the schema owner with the search path
+-- overridden to pg_catalog (src/spi.cpp), like SECURITY DEFINER + SET
+-- search_path but without its per-call cost. PL/pgSQL functions that need
+-- the owner's rights are SECURITY DEFINER with search_path pinned.
 -- ---------------------------------------------------------------------------
 
 -- Internal: the allow-list check of src/core/names.cpp (raises 22023).
@@ -239,68 +245,48 @@ $fn$;
 CREATE FUNCTION @extschema@.append(
     stream text, payload jsonb, key text DEFAULT NULL, headers jsonb DEFAULT NULL, topic text DEFAULT NULL)
 RETURNS bigint
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_append';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_append';
 
 CREATE FUNCTION @extschema@.append(
     stream text, payload bytea, key text DEFAULT NULL, headers jsonb DEFAULT NULL, topic text DEFAULT NULL)
 RETURNS bigint
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_append';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_append';
 
 CREATE FUNCTION @extschema@.append_batch(
     stream text, payloads jsonb[], keys text[] DEFAULT NULL, headers jsonb[] DEFAULT NULL, topics text[] DEFAULT NULL)
 RETURNS SETOF bigint
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_append_batch';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_append_batch';
 
 CREATE FUNCTION @extschema@.create_consumer(stream text, consumer text, start text DEFAULT 'earliest')
 RETURNS boolean
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_create_consumer';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_create_consumer';
 
 CREATE FUNCTION @extschema@.drop_consumer(stream text, consumer text)
 RETURNS boolean
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_drop_consumer';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_drop_consumer';
 
 CREATE FUNCTION @extschema@.poll(
     stream text, consumer text, max int DEFAULT 100, wait interval DEFAULT '0', holder text DEFAULT NULL)
 RETURNS TABLE(partition int, seq bigint, topic text, key text, payload jsonb, headers jsonb,
               appended_at timestamptz, payload_bytes bytea)
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_poll';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_poll';
 
 CREATE FUNCTION @extschema@.commit_offset(
     stream text, consumer text, partition int, seq bigint, holder text DEFAULT NULL)
 RETURNS void
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_commit_offset';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_commit_offset';
 
 CREATE FUNCTION @extschema@.seek(stream text, consumer text, partition int, "to" bigint)
 RETURNS bigint
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_seek';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_seek';
 
 CREATE FUNCTION @extschema@.seek(stream text, consumer text, partition int, "to" text)
 RETURNS bigint
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_seek';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_seek';
 
 CREATE FUNCTION @extschema@.seek(stream text, consumer text, partition int, "to" timestamptz)
 RETURNS bigint
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_seek';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_seek';
 
 
 -- ---------------------------------------------------------------------------
@@ -468,9 +454,7 @@ $fn$;
 CREATE FUNCTION @extschema@.commit_offset(
     stream text, "group" text, member text, generation bigint, partition int, seq bigint)
 RETURNS void
-LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgstreamx_commit_offset';
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_commit_offset';
 
 -- ---------------------------------------------------------------------------
 -- Maintenance: retention by TRUNCATE of whole segments (docs/architecture.md,

@@ -138,6 +138,43 @@ SELECT pgstreamx.append('solo', '{"keep": 2}'::jsonb) - :s1 AS distance;
 COMMIT;
 SELECT payload FROM pgstreamx.poll('solo', 'gap');
 
+-- Roles: a producer appends, a consumer polls and commits, others are
+-- refused; none of them has rights on pgstreamx's tables. A caller's
+-- search_path cannot redirect pgstreamx's own SQL (it runs with pg_catalog
+-- only): here a hostile "=" on text that is always false, in a schema
+-- searched first (pgstreamx's lookups would then find nothing).
+CREATE ROLE pgstreamx_regress_app LOGIN;
+CREATE ROLE pgstreamx_regress_worker LOGIN;
+CREATE ROLE pgstreamx_regress_nobody2 LOGIN;
+GRANT pgstreamx_producer TO pgstreamx_regress_app;
+GRANT pgstreamx_consumer TO pgstreamx_regress_worker;
+GRANT USAGE ON SCHEMA pgstreamx_test TO PUBLIC;
+CREATE SCHEMA evil;
+GRANT USAGE ON SCHEMA evil TO PUBLIC;
+CREATE FUNCTION evil.never(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.never);
+SET ROLE pgstreamx_regress_app;
+SET search_path = evil, pg_catalog;
+SELECT pgstreamx.append('solo', '{"from": "app"}'::jsonb) > 0 AS appended_as_producer;
+SELECT pgstreamx_test.error_of($$SELECT * FROM pgstreamx.poll('solo', 'x')$$) AS producer_cannot_poll;
+SELECT pgstreamx_test.error_of($$SELECT count(*) FROM pgstreamx.s_solo$$) AS no_table_access;
+RESET ROLE;
+SET ROLE pgstreamx_regress_worker;
+SELECT count(*) > 0 AS polled, count(*) FILTER (WHERE payload->>'from' OPERATOR(pg_catalog.=) 'app') AS from_app
+FROM pgstreamx.poll('solo', 'worker', 1000);
+SELECT pgstreamx.commit_offset('solo', 'worker', 0, 1);
+SELECT pgstreamx_test.error_of($$SELECT pgstreamx.append('solo', '{}'::jsonb)$$) AS consumer_cannot_append;
+RESET ROLE;
+SET ROLE pgstreamx_regress_nobody2;
+SELECT pgstreamx_test.error_of($$SELECT pgstreamx.append('solo', '{}'::jsonb)$$) AS nobody;
+RESET ROLE;
+RESET search_path;
+SET search_path = pgstreamx_test, public;
+DROP SCHEMA evil CASCADE;
+REVOKE USAGE ON SCHEMA pgstreamx_test FROM PUBLIC;
+DROP OWNED BY pgstreamx_regress_app, pgstreamx_regress_worker, pgstreamx_regress_nobody2;
+DROP ROLE pgstreamx_regress_app, pgstreamx_regress_worker, pgstreamx_regress_nobody2;
+
 -- drop_stream removes its relations and consumers.
 SELECT pgstreamx.drop_stream('orders');
 SELECT pgstreamx.drop_stream('orders', if_exists => true);

@@ -4,7 +4,10 @@
 #include <unordered_map>
 
 extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 }
 
 namespace pgstreamx::spi {
@@ -14,14 +17,41 @@ namespace {
 std::unordered_map<std::string, SPIPlanPtr> *plans = nullptr;
 }  // namespace
 
+namespace {
+Oid owner_oid = InvalidOid;  // owner of schema pgstreamx, looked up once per backend
+
+Oid pgstreamx_owner() {
+    if (OidIsValid(owner_oid)) return owner_oid;
+    Oid nsp = get_namespace_oid("pgstreamx", false);
+    HeapTuple tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+    if (!HeapTupleIsValid(tup)) elog(ERROR, "pgstreamx: cache lookup failed for schema %u", nsp);
+    owner_oid = reinterpret_cast<Form_pg_namespace>(GETSTRUCT(tup))->nspowner;
+    ReleaseSysCache(tup);
+    return owner_oid;
+}
+}  // namespace
+
 Scope::Scope() {
-    pg_call([]() {
+    pg_call([this]() {
+        Oid owner = pgstreamx_owner();
+        OverrideSearchPath path;
+        path.schemas = NIL;
+        path.addCatalog = true;
+        path.addTemp = false;
+        path.generation = 0;
+        PushOverrideSearchPath(&path);
+        GetUserIdAndSecContext(&saved_user_, &saved_sec_);
+        SetUserIdAndSecContext(owner, saved_sec_ | SECURITY_LOCAL_USERID_CHANGE);
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pgstreamx: SPI_connect failed");
     });
 }
 
 Scope::~Scope() {
     if (std::uncaught_exceptions() == 0) SPI_finish();
+    // Neither can fail here; on an ERROR path, transaction abort would also
+    // restore both (AbortTransaction / AtEOXact_Namespace).
+    SetUserIdAndSecContext(saved_user_, saved_sec_);
+    PopOverrideSearchPath();
 }
 
 SPIPlanPtr plan(const std::string &sql, int nargs, const Oid *types) {

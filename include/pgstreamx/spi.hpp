@@ -15,12 +15,22 @@ namespace pgstreamx::spi {
 
 // SPI_connect on construction, SPI_finish on normal destruction. While an
 // exception unwinds, SPI_finish is left to transaction abort (AtEOXact_SPI).
+//
+// Inside a Scope, SQL runs as the owner of schema pgstreamx (the extension's
+// owner) with the search path overridden to pg_catalog alone: the entry
+// points are SECURITY INVOKER (EXECUTE grants decide who may call them) and
+// do what fmgr's SECURITY DEFINER + SET search_path would do, without its
+// per-call GUC save/restore. Every relation in SPI SQL is schema-qualified.
 class Scope {
 public:
     Scope();
     ~Scope();
     Scope(const Scope &) = delete;
     Scope &operator=(const Scope &) = delete;
+
+private:
+    Oid saved_user_ = InvalidOid;
+    int saved_sec_ = 0;
 };
 
 // A prepared, saved plan for `sql` with argument types `types`, cached for
