@@ -1,0 +1,1 @@
+SELECT lag_messages FROM pgstreamx.consumers WHERE stream = 'bloat_s' AND consumer = 'd';

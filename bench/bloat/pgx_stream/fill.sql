@@ -1,0 +1,1 @@
+CALL bench.bloat_stream_fill(:n, :batch);
