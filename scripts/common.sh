@@ -29,7 +29,7 @@ ensure_packages() {
 }
 
 # Packages to build and install pgstreamx.
-BUILD_PACKAGES=(make g++ postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR)
+BUILD_PACKAGES=(make g++ binutils postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR)
 
 # The user that runs servers: postgres when invoked as root (initdb and
 # postgres refuse to run as root), else the caller.
@@ -64,6 +64,11 @@ build_and_install() {
     local root=$1
     log "building pgstreamx"
     make -C "$root" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >/dev/null
+    # A shared library links with undefined symbols; PostgreSQL would only
+    # refuse it at load time. Our own C++ symbols must all be defined.
+    local undefined
+    undefined=$(nm -D --undefined-only "$root/pgstreamx.so" | awk '{print $2}' | grep '^_ZN9pgstreamx' || true)
+    [ -z "$undefined" ] || die "pgstreamx.so has undefined pgstreamx symbols: $undefined"
     log "installing pgstreamx into $($PG_CONFIG --pkglibdir)"
     make -C "$root" -s install PG_CONFIG="$PG_CONFIG" >/dev/null ||
         die "make install failed (run as root, or with write access to the PostgreSQL directories)"

@@ -35,6 +35,8 @@ SELECT pgstreamx.commit_offset('jobs', 'workers', 'w1', 3, 0, 3);
 -- A member that misses its session timeout loses its partitions at the next
 -- heartbeat of anyone (or maintain()); its own heartbeat is refused.
 UPDATE pgstreamx.group_members SET heartbeat_at = now() - interval '1 hour' WHERE member = 'w2';
+-- Even before anyone noticed, a member past its timeout cannot commit.
+SELECT error_of($$SELECT pgstreamx.commit_offset('jobs', 'workers', 'w2', 3, 1, 1)$$);
 SELECT * FROM pgstreamx.heartbeat('jobs', 'workers', 'w1', 3);
 SELECT error_of($$SELECT * FROM pgstreamx.heartbeat('jobs', 'workers', 'w2', 3)$$);
 SELECT member, generation, partitions FROM pgstreamx.group_members ORDER BY member;

@@ -174,6 +174,8 @@ BEGIN
             HINT = 'Pick another name, or drop the stream first with pgstreamx.drop_stream().';
     END IF;
     -- One relation per stream, one leaf per segment; retention truncates leaves.
+    -- Derived names use "$", which stream names cannot contain, so that the
+    -- objects of two streams never collide (stream x_1's table is not x's leaf 1).
     EXECUTE format('CREATE TABLE @extschema@.%I (
         segment       int NOT NULL,
         partition     int NOT NULL,
@@ -187,14 +189,14 @@ BEGIN
     ) PARTITION BY LIST (segment)', 's_' || name);
     FOR s IN 0 .. segments - 1 LOOP
         EXECUTE format('CREATE TABLE @extschema@.%I PARTITION OF @extschema@.%I FOR VALUES IN (%s)',
-                       's_' || name || '_' || s, 's_' || name, s);
+                       's_' || name || '$' || s, 's_' || name, s);
     END LOOP;
-    EXECUTE format('CREATE INDEX %I ON @extschema@.%I (partition, seq)', 's_' || name || '_ps', 's_' || name);
+    EXECUTE format('CREATE INDEX %I ON @extschema@.%I (partition, seq)', 's_' || name || '$ps', 's_' || name);
     -- The durable high-water mark of each partition's seqs (offsets.cpp).
     FOR p IN 0 .. partitions - 1 LOOP
         EXECUTE format('CREATE SEQUENCE @extschema@.%I AS bigint INCREMENT BY %s START WITH 1 NO CYCLE',
-                       's_' || name || '_h' || p, chunk);
-        seqs := seqs || format('@extschema@.%I', 's_' || name || '_h' || p)::regclass;
+                       's_' || name || '$h' || p, chunk);
+        seqs := seqs || format('@extschema@.%I', 's_' || name || '$h' || p)::regclass;
     END LOOP;
     INSERT INTO @extschema@.stream_config (name, partitions, retention, segments, chunk, hwm)
     VALUES (name, partitions, retention, segments, chunk, seqs)
@@ -225,7 +227,7 @@ BEGIN
     END IF;
     EXECUTE format('DROP TABLE @extschema@.%I', 's_' || name);
     FOR p IN 0 .. cfg.partitions - 1 LOOP
-        EXECUTE format('DROP SEQUENCE @extschema@.%I', 's_' || name || '_h' || p);
+        EXECUTE format('DROP SEQUENCE @extschema@.%I', 's_' || name || '$h' || p);
     END LOOP;
     DELETE FROM @extschema@.stream_config c WHERE c.id = cfg.id;  -- cascades to consumer_offsets
     RETURN true;
@@ -497,7 +499,9 @@ BEGIN
         DELETE FROM @extschema@.consumer_offsets o
         USING @extschema@.stream_config c
         WHERE c.id = o.stream_id
+          AND o.group_generation IS NULL          -- groups live by their members' heartbeats
           AND o.last_seen < clock_timestamp() - current_setting('pgstreamx.consumer_expiry')::interval
+          AND NOT coalesce(o.lease_until > clock_timestamp() AND @extschema@._holder_alive(o.holder), false)
         RETURNING c.name AS stream, o.consumer, o.partition, o.committed_seq, o.last_seen
     LOOP
         n := n + 1;
@@ -603,7 +607,7 @@ BEGIN
     IF seg.sealed_at >= clock_timestamp() - cfg.retention THEN
         RETURN 'kept: within retention';
     END IF;
-    leaf := format('@extschema@.%I', 's_' || cfg.name || '_' || seg.segment);
+    leaf := format('@extschema@.%I', 's_' || cfg.name || '$' || seg.segment);
     FOR p IN 0 .. cfg.partitions - 1 LOOP
         IF seg.end_seq IS NOT NULL AND seg.end_seq[p + 1] >= 0 THEN
             h := @extschema@._horizon(cfg.id, p);

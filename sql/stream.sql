@@ -6,6 +6,9 @@ SET search_path = pgstreamx_test, public;
 
 SELECT pgstreamx.create_stream('orders', partitions => 4, retention => '1 day');
 SELECT pgstreamx.create_stream('solo');
+-- Derived object names cannot collide: stream o_1 is not stream o's segment 1.
+SELECT pgstreamx.create_stream('o'), pgstreamx.create_stream('o_1'), pgstreamx.create_stream('o_h0');
+SELECT pgstreamx.drop_stream('o'), pgstreamx.drop_stream('o_1'), pgstreamx.drop_stream('o_h0');
 SELECT name, partitions, retention, segments, created_at <= now() AS created FROM pgstreamx.list_streams();
 
 -- create_stream errors: nothing is created.
@@ -39,6 +42,11 @@ SELECT error_of($$SELECT pgstreamx.append('Solo', '{}'::jsonb)$$);
 SET pgstreamx.max_message_size = '1kB';
 SELECT error_of(format('SELECT pgstreamx.append(%L, %L::jsonb)', 'solo', jsonb_build_object('big', repeat('x', 2000))));
 SELECT error_of(format('SELECT pgstreamx.append(%L, %L::bytea)', 'solo', convert_to(repeat('x', 2000), 'UTF8')));
+-- a compressed (TOASTed) value counts at its full size; headers count too
+CREATE TEMP TABLE big AS SELECT jsonb_build_object('big', repeat('x', 20000)) AS j;
+SELECT pg_column_size(j) < 1024 AS stored_compressed FROM big;
+SELECT error_of($$SELECT pgstreamx.append('solo', (SELECT j FROM big))$$);
+SELECT error_of($$SELECT pgstreamx.append('solo', '{}'::jsonb, headers => (SELECT j FROM big))$$);
 RESET pgstreamx.max_message_size;
 SELECT error_of(format('SELECT pgstreamx.append(%L, %L::jsonb, key => %L)', 'solo', '{}', repeat('k', 5000)));
 SELECT count(*) - :before AS written_by_errors FROM pgstreamx.s_solo;
@@ -90,6 +98,9 @@ SELECT pgstreamx.seek('solo', 'reader', 0, now() + interval '1 hour') AS committ
 SELECT error_of($$SELECT pgstreamx.seek('solo', 'reader', 0, 'middle')$$);
 SELECT error_of($$SELECT pgstreamx.seek('solo', 'reader', 0, 0::bigint)$$);
 SELECT error_of($$SELECT pgstreamx.seek('solo', 'reader', 9, 'earliest')$$);
+-- Not while another client holds the consumer (I5).
+SELECT count(*) >= 0 AS taken FROM pgstreamx.poll('solo', 'leased', 1, holder => 'client-a');
+SELECT error_of($$SELECT pgstreamx.seek('solo', 'leased', 0, 'earliest')$$);
 
 -- create_consumer / drop_consumer
 SELECT pgstreamx.create_consumer('orders', 'late_joiner', 'latest');

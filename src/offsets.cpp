@@ -30,6 +30,7 @@ struct Key {
 struct Entry {
     Key key;  // must be first (dynahash)
     slock_t mutex;
+    Oid sequence;  // the high-water mark this state belongs to (stream incarnation)
     inflight::State state;
     inflight::Holder holders[FLEXIBLE_ARRAY_MEMBER];  // MaxBackends of them
 };
@@ -79,11 +80,27 @@ bool evict_one() {
     return false;
 }
 
+// Resets an entry left by an earlier incarnation of the stream (same id after
+// DROP/CREATE EXTENSION, say): its state belongs to another sequence.
+// Caller holds the entry's spinlock.
+void adopt(Entry *e, Oid sequence) {
+    if (e->sequence == sequence || !OidIsValid(sequence)) return;
+    if (e->state.nholders == 0 && !e->state.refilling) {
+        inflight::init(e->state, MaxBackends);
+        e->sequence = sequence;
+    }
+}
+
 // Finds or creates the entry; returns with the registry lock held SHARED.
-Entry *lookup_or_create(const Key &key) {
+Entry *lookup_or_create(const Key &key, Oid sequence) {
     LWLockAcquire(registry_lock(), LW_SHARED);
     auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
-    if (e) return e;
+    if (e) {
+        SpinLockAcquire(&e->mutex);
+        adopt(e, sequence);
+        SpinLockRelease(&e->mutex);
+        return e;
+    }
     LWLockRelease(registry_lock());
 
     LWLockAcquire(registry_lock(), LW_EXCLUSIVE);
@@ -100,22 +117,45 @@ Entry *lookup_or_create(const Key &key) {
     if (!found) {
         SpinLockInit(&e->mutex);
         inflight::init(e->state, MaxBackends);
+        e->sequence = sequence;
     }
     LWLockRelease(registry_lock());
-    LWLockAcquire(registry_lock(), LW_SHARED);
-    e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
-    if (!e) {  // evicted in between: extremely unlikely, try again
-        LWLockRelease(registry_lock());
-        return lookup_or_create(key);
-    }
-    return e;
+    return lookup_or_create(key, sequence);  // evicted in between: extremely unlikely
 }
 
 bool exit_callback_registered = false;
 
+// The partition this backend is reserving a chunk for, if any: a FATAL exit
+// in the middle (pg_terminate_backend during nextval) must not leave the
+// partition marked "refilling" forever.
+bool refilling_now = false;
+Key refilling_key;
+
+void end_refill_after_failure() noexcept {
+    if (!refilling_now) return;
+    refilling_now = false;
+    LWLockAcquire(registry_lock(), LW_SHARED);
+    auto *e = static_cast<Entry *>(hash_search(registry, &refilling_key, HASH_FIND, nullptr));
+    if (e) {
+        SpinLockAcquire(&e->mutex);
+        inflight::abort_refill(e->state);
+        SpinLockRelease(&e->mutex);
+    }
+    LWLockRelease(registry_lock());
+}
+
 // A backend that exits without ending its transaction normally (FATAL in a
 // callback, say) must not leave holders behind: they would stall readers.
-void release_at_exit(int, Datum) { at_xact_end(false); }
+void release_at_exit(int, Datum) {
+    end_refill_after_failure();
+    at_xact_end(false);
+}
+
+void register_exit_callback() {
+    if (exit_callback_registered) return;
+    before_shmem_exit(release_at_exit, 0);
+    exit_callback_registered = true;
+}
 
 void remember_held(Entry *e) {
     for (int i = 0; i < nheld; i++)
@@ -131,6 +171,36 @@ int64 reserve_chunk(Oid sequence) {
     return pg_call([sequence]() { return nextval_internal(sequence, false); });
 }
 
+// Reserves the next chunk and installs it. The caller won begin_refill() on
+// the entry and holds no lock.
+void refill(const PartitionRef &p, const Key &key) {
+    refilling_key = key;
+    refilling_now = true;
+    int64 start = 0;
+    int32 segment = 0;
+    try {
+        start = reserve_chunk(p.sequence);
+        segment = p.current_segment ? p.current_segment(p.stream_id) : 0;
+    } catch (...) {
+        end_refill_after_failure();
+        throw;
+    }
+    Entry *e = lookup_or_create(key, p.sequence);
+    SpinLockAcquire(&e->mutex);
+    inflight::install_chunk(e->state, start, p.chunk, segment);
+    SpinLockRelease(&e->mutex);
+    LWLockRelease(registry_lock());
+    refilling_now = false;
+}
+
+// Another backend is reserving a chunk: wait a little (interruptibly).
+void wait_for_refill() {
+    pg_call([]() {
+        CHECK_FOR_INTERRUPTS();
+        pg_usleep(200);
+    });
+}
+
 }  // namespace
 
 void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments) {
@@ -140,13 +210,10 @@ void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments) {
                     "Append on the primary server.");
     Key key{MyDatabaseId, p.stream_id, p.partition};
     const int32 proc = MyProc->pgprocno;
-    if (!exit_callback_registered) {
-        before_shmem_exit(release_at_exit, 0);
-        exit_callback_registered = true;
-    }
+    register_exit_callback();
     int64 done = 0;
     while (done < n) {
-        Entry *e = lookup_or_create(key);
+        Entry *e = lookup_or_create(key, p.sequence);
         if (nheld >= max_held) {
             bool known = false;
             for (int i = 0; i < nheld; i++) known = known || held[i] == e;
@@ -158,9 +225,10 @@ void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments) {
                             {}, "Split the work into several transactions.");
             }
         }
+        const int64 now = now_us();
         SpinLockAcquire(&e->mutex);
-        inflight::Grant g = inflight::allocate(e->state, e->holders, proc, now_us(), n - done);
-        bool refill = g.status == inflight::Alloc::need_chunk && inflight::begin_refill(e->state);
+        inflight::Grant g = inflight::allocate(e->state, e->holders, proc, now, n - done);
+        bool refill_it = g.status == inflight::Alloc::need_chunk && inflight::begin_refill(e->state);
         SpinLockRelease(&e->mutex);
 
         if (g.status == inflight::Alloc::ok) {
@@ -178,56 +246,61 @@ void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments) {
             throw Error(sqlstate::configuration_limit_exceeded,
                         "too many transactions appending to one stream partition at once", {},
                         "Raise max_connections, or append in fewer concurrent transactions.");
-        if (!refill) {  // another backend is reserving a chunk
-            pg_call([]() {
-                CHECK_FOR_INTERRUPTS();
-                pg_usleep(50);
-            });
-            continue;
-        }
-        int64 start = 0;
-        try {
-            start = reserve_chunk(p.sequence);
-        } catch (...) {
-            Entry *again = lookup_or_create(key);
-            SpinLockAcquire(&again->mutex);
-            inflight::abort_refill(again->state);
-            SpinLockRelease(&again->mutex);
-            LWLockRelease(registry_lock());
-            throw;
-        }
-        int32 segment = 0;
-        try {
-            segment = p.current_segment ? p.current_segment(p.stream_id) : 0;
-        } catch (...) {
-            Entry *again = lookup_or_create(key);
-            SpinLockAcquire(&again->mutex);
-            inflight::abort_refill(again->state);
-            SpinLockRelease(&again->mutex);
-            LWLockRelease(registry_lock());
-            throw;
-        }
-        Entry *again = lookup_or_create(key);
-        SpinLockAcquire(&again->mutex);
-        inflight::install_chunk(again->state, start, p.chunk, segment);
-        SpinLockRelease(&again->mutex);
-        LWLockRelease(registry_lock());
+        if (refill_it)
+            refill(p, key);
+        else
+            wait_for_refill();
     }
 }
 
-int64 horizon(int32 stream_id, int32 partition) {
+int64 horizon(const PartitionRef &p) {
     require_preloaded("reading a stream");
-    Key key{MyDatabaseId, stream_id, partition};
-    LWLockAcquire(registry_lock(), LW_SHARED);
-    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
-    int64 h = inflight::no_horizon;
-    if (e) {
+    Key key{MyDatabaseId, p.stream_id, p.partition};
+    register_exit_callback();
+    for (;;) {
+        Entry *e = lookup_or_create(key, p.sequence);
         SpinLockAcquire(&e->mutex);
-        h = inflight::horizon(e->state, e->holders, MyProc->pgprocno);
+        bool loaded = e->state.loaded;
+        int64 h = loaded ? inflight::horizon(e->state, e->holders, MyProc->pgprocno) : 0;
+        bool refill_it = !loaded && inflight::begin_refill(e->state);
         SpinLockRelease(&e->mutex);
+        LWLockRelease(registry_lock());
+        if (loaded) return h;
+        // Not loaded since the server started (or evicted): nothing is in
+        // flight, but an appender may load it and take a seq at any moment,
+        // before our snapshot. Loading it here makes the horizon the start
+        // of a fresh chunk, above every seq that exists, so the snapshot
+        // taken afterwards cannot miss one below it.
+        if (refill_it)
+            refill(p, key);
+        else
+            wait_for_refill();
     }
+}
+
+int64 switch_segment(int32 stream_id, int32 partition, int32 segment) {
+    require_preloaded("stream maintenance");
+    Key key{MyDatabaseId, stream_id, partition};
+    Entry *e = lookup_or_create(key, InvalidOid);  // so that a later load keeps the new segment
+    SpinLockAcquire(&e->mutex);
+    // A refill in progress installs its chunk keeping this segment.
+    int64 end = inflight::switch_segment(e->state, segment);
+    SpinLockRelease(&e->mutex);
     LWLockRelease(registry_lock());
-    return h;
+    return end;
+}
+
+bool holds_any() noexcept { return nheld > 0; }
+
+void at_xact_end(bool committed) noexcept {
+    if (!committed) end_refill_after_failure();
+    const int32 proc = MyProc ? MyProc->pgprocno : -1;
+    for (int i = 0; i < nheld; i++) {
+        SpinLockAcquire(&held[i]->mutex);
+        inflight::release(held[i]->state, held[i]->holders, proc, committed);
+        SpinLockRelease(&held[i]->mutex);
+    }
+    nheld = 0;
 }
 
 TimestampTz oldest_inflight(int32 stream_id, int32 partition) {
@@ -245,28 +318,19 @@ TimestampTz oldest_inflight(int32 stream_id, int32 partition) {
     return since < 0 ? 0 : static_cast<TimestampTz>(since);
 }
 
-int64 switch_segment(int32 stream_id, int32 partition, int32 segment) {
-    require_preloaded("stream maintenance");
+int64 peek_horizon(int32 stream_id, int32 partition) {
+    require_preloaded("reading a stream");
     Key key{MyDatabaseId, stream_id, partition};
-    Entry *e = lookup_or_create(key);  // so that a later load keeps the new segment
-    SpinLockAcquire(&e->mutex);
-    // A refill in progress installs its chunk keeping this segment.
-    int64 end = inflight::switch_segment(e->state, segment);
-    SpinLockRelease(&e->mutex);
-    LWLockRelease(registry_lock());
-    return end;
-}
-
-bool holds_any() noexcept { return nheld > 0; }
-
-void at_xact_end(bool committed) noexcept {
-    const int32 proc = MyProc ? MyProc->pgprocno : -1;
-    for (int i = 0; i < nheld; i++) {
-        SpinLockAcquire(&held[i]->mutex);
-        inflight::release(held[i]->state, held[i]->holders, proc, committed);
-        SpinLockRelease(&held[i]->mutex);
+    LWLockAcquire(registry_lock(), LW_SHARED);
+    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
+    int64 h = inflight::no_horizon;
+    if (e) {
+        SpinLockAcquire(&e->mutex);
+        h = inflight::horizon(e->state, e->holders, MyProc->pgprocno);
+        SpinLockRelease(&e->mutex);
     }
-    nheld = 0;
+    LWLockRelease(registry_lock());
+    return h;
 }
 
 bool may_have_newer(int32 stream_id, int32 partition, int64 after) {

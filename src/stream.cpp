@@ -23,6 +23,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "catalog/namespace.h"
+#include "access/detoast.h"
 #include "utils/lsyscache.h"
 }
 
@@ -66,11 +67,17 @@ void check_field_length(Size bytes, Size limit, const char *what) {
 void check_payload_size(Size bytes) {
     if (bytes > static_cast<Size>(guc_max_message_size))
         throw Error(sqlstate::program_limit_exceeded, "message is too large",
-                    "The payload is " + std::to_string(bytes) +
+                    "The payload and headers are " + std::to_string(bytes) +
                         " bytes; pgstreamx.max_message_size is " +
                         std::to_string(guc_max_message_size) + ".",
                     "Store large data elsewhere and send a reference, or raise "
                     "pgstreamx.max_message_size.");
+}
+
+// Bytes of a varlena value once detoasted (a compressed or out-of-line value
+// counts at its full size).
+Size datum_bytes(Datum d) {
+    return pg_call([d]() { return toast_raw_datum_size(d); });
 }
 
 int64 interval_ms(const Interval *iv) {
@@ -266,26 +273,9 @@ Created ensure_consumer(const Info &s, const std::string &consumer, bool latest,
         "ON CONFLICT DO NOTHING",
         3, types);
     std::vector<Datum> start(static_cast<size_t>(s.partitions), Int64GetDatum(0));
-    if (latest) {
-        // Everything up to the horizon counts as seen. The message table is
-        // read after the horizons, like poll does.
-        std::vector<int64> h(static_cast<size_t>(s.partitions));
-        for (int32 p = 0; p < s.partitions; p++) h[p] = offsets::horizon(s.id, p);
-        static const Oid mtypes[] = {INT4OID};
-        SPIPlanPtr mp = spi::plan("SELECT coalesce(max(seq), 0) FROM " + s.relation + " WHERE partition = $1",
-                                  1, mtypes);
-        for (int32 p = 0; p < s.partitions; p++) {
-            int64 last = 0;
-            if (h[p] == offsets::no_horizon) {
-                Datum a[] = {Int32GetDatum(p)};
-                spi::execute(mp, a, nullptr, false, 1);
-                last = spi::int64_value(0, 1);
-            } else {
-                last = h[p] - 1;
-            }
-            start[p] = Int64GetDatum(last);
-        }
-    }
+    if (latest)  // everything below the horizon has ended: it counts as seen
+        for (int32 p = 0; p < s.partitions; p++)
+            start[p] = Int64GetDatum(offsets::horizon(partition_ref(s, p)) - 1);
     Datum arr = pg_call([&]() {
         return PointerGetDatum(construct_array(start.data(), static_cast<int>(start.size()), INT8OID,
                                                sizeof(int64), true, TYPALIGN_DOUBLE));
@@ -318,8 +308,8 @@ PGSTREAMX_FUNCTION(pgstreamx_append) {
                     "Send an empty object ('{}') or an empty bytea for a message without content.");
     const bool binary = get_fn_expr_argtype(fcinfo->flinfo, 1) == BYTEAOID;
     Datum payload = PG_GETARG_DATUM(1);
-    check_payload_size(VARSIZE_ANY(DatumGetPointer(payload)));
     const bool has_key = !PG_ARGISNULL(2), has_headers = !PG_ARGISNULL(3), has_topic = !PG_ARGISNULL(4);
+    check_payload_size(datum_bytes(payload) + (has_headers ? datum_bytes(PG_GETARG_DATUM(3)) : 0));
     text *key = has_key ? PG_GETARG_TEXT_PP(2) : nullptr;
     if (key) check_field_length(VARSIZE_ANY_EXHDR(key), max_key, "key");
     if (has_topic) check_field_length(VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(4)), max_topic, "topic");
@@ -407,7 +397,8 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
         if (payloads.nulls[i])
             throw Error(sqlstate::null_value_not_allowed,
                         "payload " + std::to_string(i + 1) + " of the batch is null");
-        Size bytes = VARSIZE_ANY(DatumGetPointer(payloads.values[i]));
+        Size bytes = datum_bytes(payloads.values[i]);
+        if (headers.present && !headers.nulls[i]) bytes += datum_bytes(headers.values[i]);
         check_payload_size(bytes);
         total += bytes;
         if (keys.present && !keys.nulls[i])
@@ -527,26 +518,31 @@ struct ConsumerOffset {
     int32 partition;
     int64 committed;
     bool available;  // free, ours, expired, or its holding session is gone
+    bool renew;      // ours, and the lease is past its half life
 };
 
 // The consumer's offsets, without locking anything but the catalog.
 std::vector<ConsumerOffset> read_offsets(const Info &s, const std::string &consumer, const std::string &me) {
-    static const Oid types[] = {INT4OID, TEXTOID, TEXTOID};
+    static const Oid types[] = {INT4OID, TEXTOID, TEXTOID, INT4OID};
     SPIPlanPtr p = spi::plan(
         "SELECT partition, committed_seq, "
         "       CASE WHEN group_generation IS NOT NULL THEN holder = $3"
         "            ELSE (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp()"
-        "                  OR NOT pgstreamx._holder_alive(holder)) END "
+        "                  OR NOT pgstreamx._holder_alive(holder)) END, "
+        "       group_generation IS NULL AND holder = $3"
+        "       AND lease_until < clock_timestamp() + make_interval(secs => $4 / 2000.0) "
         "FROM pgstreamx.consumer_offsets WHERE stream_id = $1 AND consumer = $2 ORDER BY partition",
-        3, types);
-    Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), text_datum(me)};
+        4, types);
+    Datum args[] = {Int32GetDatum(s.id), text_datum(consumer), text_datum(me),
+                    Int32GetDatum(guc_consumer_lease_ms)};
     uint64 n = spi::execute(p, args, nullptr, false);
     std::vector<ConsumerOffset> out;
     out.reserve(n);
     for (uint64 i = 0; i < n; i++) {
-        bool isnull = false;
+        bool isnull = false, rnull = false;
         bool avail = DatumGetBool(spi::value(i, 3, &isnull));
-        out.push_back({spi::int32_value(i, 1), spi::int64_value(i, 2), avail && !isnull});
+        bool renew = DatumGetBool(spi::value(i, 4, &rnull));
+        out.push_back({spi::int32_value(i, 1), spi::int64_value(i, 2), avail && !isnull, renew && !rnull});
     }
     return out;
 }
@@ -577,7 +573,7 @@ std::vector<ConsumerOffset> take_leases(const Info &s, const std::string &consum
     uint64 n = spi::execute(p, args, nullptr, false);
     std::vector<ConsumerOffset> out;
     out.reserve(n);
-    for (uint64 i = 0; i < n; i++) out.push_back({spi::int32_value(i, 1), spi::int64_value(i, 2), true});
+    for (uint64 i = 0; i < n; i++) out.push_back({spi::int32_value(i, 1), spi::int64_value(i, 2), true, false});
     std::sort(out.begin(), out.end(), [](const ConsumerOffset &a, const ConsumerOffset &b) { return a.partition < b.partition; });
     return out;
 }
@@ -617,32 +613,48 @@ PGSTREAMX_FUNCTION(pgstreamx_poll) {
             s.relation + " WHERE partition = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4",
         4, rtypes);
 
+    // Per partition, the seq below which this call has already found nothing
+    // more to read (everything below a horizon is final): a trailing gap (a
+    // rolled-back append) then does not make every wake-up open the tables.
+    std::vector<int64> floor(static_cast<size_t>(s.partitions), 0);
+    bool renewed = false;
     for (;;) {
         const uint64 seen = wait_ms > 0 ? wakeup::generation(ch) : 0;
 
         // Without opening the message table: is there anything to read?
-        bool maybe = false;
-        for (const ConsumerOffset &o : read_offsets(s, consumer, me))
-            if (o.available && offsets::may_have_newer(s.id, o.partition, o.committed)) maybe = true;
+        bool maybe = false, renew = false;
+        for (const ConsumerOffset &o : read_offsets(s, consumer, me)) {
+            const int64 after = std::max(o.committed, floor[static_cast<size_t>(o.partition)]);
+            if (o.available && offsets::may_have_newer(s.id, o.partition, after)) maybe = true;
+            renew = renew || o.renew;
+        }
 
         int64 returned = 0;
-        if (maybe) {
+        if (maybe || (renew && !renewed)) {
+            // Leases are renewed by polls that find nothing, too, so an idle
+            // holder keeps its consumer (and its last_seen stays fresh).
             std::vector<ConsumerOffset> held = take_leases(s, consumer, me);
+            renewed = true;
             // Horizons FIRST, then the snapshot (taken by each SPI query below).
             std::vector<int64> horizon(held.size());
-            for (size_t i = 0; i < held.size(); i++) horizon[i] = offsets::horizon(s.id, held[i].partition);
+            for (size_t i = 0; i < held.size(); i++)
+                horizon[i] = offsets::horizon(partition_ref(s, held[i].partition));
             if (offsets::after_horizon_hook) pg_call([]() { offsets::after_horizon_hook(); });
 
             for (size_t i = 0; i < held.size() && returned < max; i++) {
-                if (horizon[i] <= held[i].committed + 1) continue;
+                int64 &fl = floor[static_cast<size_t>(held[i].partition)];
+                const int64 from = std::max(held[i].committed, fl);
+                if (horizon[i] <= from + 1) continue;
+                const int64 want = max - returned;
                 Datum args[] = {Int32GetDatum(held[i].partition), Int64GetDatum(held[i].committed),
-                                Int64GetDatum(horizon[i]), Int32GetDatum(static_cast<int32>(max - returned))};
+                                Int64GetDatum(horizon[i]), Int32GetDatum(static_cast<int32>(want))};
                 uint64 n = spi::execute(read, args, nullptr, false);
                 pg_call([&]() {
                     for (uint64 r = 0; r < n; r++)
                         tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[r]);
                 });
                 returned += static_cast<int64>(n);
+                if (static_cast<int64>(n) < want) fl = horizon[i] - 1;  // nothing more below it
             }
         }
         if (returned > 0 || wait_ms == 0) break;
@@ -703,6 +715,19 @@ PGSTREAMX_FUNCTION(pgstreamx_commit_offset) {
                     "\"" + consumer + "\" is a consumer group of stream \"" + name + "\"", {},
                     "Members commit with pgstreamx.commit_offset(stream, group, member, generation, "
                     "partition, seq), so that a stale generation is refused.");
+    if (group_form) {
+        static const Oid mtypes[] = {INT4OID, TEXTOID, TEXTOID};
+        SPIPlanPtr live = spi::plan(
+            "SELECT 1 FROM pgstreamx.group_members WHERE stream_id = $1 AND group_name = $2 AND member = $3"
+            "   AND heartbeat_at >= clock_timestamp() - session_timeout",
+            3, mtypes);
+        Datum margs[] = {Int32GetDatum(s.id), text_datum(consumer), text_datum(me)};
+        if (spi::execute(live, margs, nullptr, false, 1) == 0)
+            throw Error(sqlstate::object_not_in_prerequisite_state,
+                        "member \"" + me + "\" of group \"" + consumer + "\" is past its session timeout",
+                        "Its partitions are being given to other members.",
+                        "Roll back, then call pgstreamx.join_group() again.");
+    }
     if (group_form && (DatumGetInt64(g) != generation || holder != me))
         throw Error(sqlstate::object_not_in_prerequisite_state,
                     "stale group generation: member \"" + me + "\" of group \"" + consumer +
@@ -725,7 +750,7 @@ PGSTREAMX_FUNCTION(pgstreamx_commit_offset) {
                     "Partition " + std::to_string(partition) + " is committed at " +
                         std::to_string(committed) + "; asked for " + std::to_string(seq) + ".",
                     "Use pgstreamx.seek() to move an offset back on purpose.");
-    const int64 horizon = offsets::horizon(s.id, partition);
+    const int64 horizon = offsets::horizon(partition_ref(s, partition));
     if (seq >= horizon)
         throw Error(sqlstate::invalid_parameter_value,
                     "cannot commit past messages that are still being appended",
@@ -761,19 +786,40 @@ PGSTREAMX_FUNCTION(pgstreamx_seek) {
     Info s = lookup(name);
     check_partition(s, partition);
     (void)ensure_consumer(s, consumer, false, true);
-    const int64 horizon = offsets::horizon(s.id, partition);
-    const int64 hlimit = horizon == offsets::no_horizon ? PG_INT64_MAX : horizon;
+    {
+        // Fencing (I5): not while another client holds the consumer or a
+        // group member owns the partition.
+        static const Oid ltypes[] = {INT4OID, TEXTOID, INT4OID, TEXTOID};
+        SPIPlanPtr lock = spi::plan(
+            "SELECT holder, group_generation IS NOT NULL, "
+            "       holder IS NOT NULL AND holder <> $4 AND lease_until > clock_timestamp() "
+            "       AND pgstreamx._holder_alive(holder) "
+            "FROM pgstreamx.consumer_offsets WHERE stream_id = $1 AND consumer = $2 AND partition = $3 "
+            "FOR UPDATE",
+            4, ltypes);
+        Datum largs[] = {Int32GetDatum(s.id), text_datum(consumer), Int32GetDatum(partition),
+                         text_datum(session_holder())};
+        if (spi::execute(lock, largs, nullptr, false, 1) == 1) {
+            bool n1 = false, n2 = false, n3 = false;
+            Datum h = spi::value(0, 1, &n1);
+            const bool group = DatumGetBool(spi::value(0, 2, &n2));
+            const bool held = !n3 && DatumGetBool(spi::value(0, 3, &n3));
+            if ((group && !n1) || held)
+                throw Error(sqlstate::object_not_in_prerequisite_state,
+                            "cannot seek partition " + std::to_string(partition) + " of \"" + consumer +
+                                "\": it is held by " + std::string(TextDatumGetCString(h)),
+                            group ? "A member of the group owns the partition."
+                                  : "Another client holds the consumer's lease.",
+                            "Stop the consumer (or let its lease end, or remove the group's members) "
+                            "and seek again.");
+        }
+    }
+    // Everything below the horizon has ended: 'latest' is just below it, and
+    // a timestamp is looked up below it (with a snapshot taken afterwards).
+    const int64 horizon = offsets::horizon(partition_ref(s, partition));
 
     int64 committed = 0;
-    auto latest = [&]() -> int64 {
-        static const Oid t[] = {INT4OID, INT8OID};
-        SPIPlanPtr p = spi::plan("SELECT coalesce(max(seq), 0) FROM " + s.relation +
-                                     " WHERE partition = $1 AND seq < $2", 2, t);
-        Datum a[] = {Int32GetDatum(partition), Int64GetDatum(hlimit)};
-        spi::execute(p, a, nullptr, false, 1);
-        int64 last = spi::int64_value(0, 1);
-        return horizon == offsets::no_horizon ? last : std::max(last, horizon - 1);
-    };
+    auto latest = [&]() -> int64 { return horizon - 1; };
     if (totype == INT8OID) {
         int64 to = PG_GETARG_INT64(3);
         if (to < 1) throw Error(sqlstate::invalid_parameter_value, "seq must be positive");
@@ -791,7 +837,7 @@ PGSTREAMX_FUNCTION(pgstreamx_seek) {
         static const Oid t[] = {INT4OID, TIMESTAMPTZOID, INT8OID};
         SPIPlanPtr p = spi::plan("SELECT min(seq) FROM " + s.relation +
                                      " WHERE partition = $1 AND appended_at >= $2 AND seq < $3", 3, t);
-        Datum a[] = {Int32GetDatum(partition), PG_GETARG_DATUM(3), Int64GetDatum(hlimit)};
+        Datum a[] = {Int32GetDatum(partition), PG_GETARG_DATUM(3), Int64GetDatum(horizon)};
         spi::execute(p, a, nullptr, false, 1);
         bool isnull = false;
         Datum first = spi::value(0, 1, &isnull);
@@ -824,7 +870,7 @@ PGSTREAMX_FUNCTION(pgstreamx__holder_alive) {
 
 // pgstreamx._horizon(stream_id, partition) -> bigint (NULL: none since start)
 PGSTREAMX_FUNCTION(pgstreamx__horizon) {
-    int64 h = offsets::horizon(PG_GETARG_INT32(0), PG_GETARG_INT32(1));
+    int64 h = offsets::peek_horizon(PG_GETARG_INT32(0), PG_GETARG_INT32(1));
     if (h == offsets::no_horizon) PG_RETURN_NULL();
     PG_RETURN_INT64(h);
 }

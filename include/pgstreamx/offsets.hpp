@@ -23,8 +23,7 @@ struct PartitionRef {
     int32 (*current_segment)(int32 stream_id);
 };
 
-// horizon() when nothing is in flight and nothing was handed out since the
-// server started: every seq to come is above every seq that exists.
+// peek_horizon() when the partition is not loaded (nothing in flight).
 inline constexpr int64 no_horizon = PG_INT64_MAX;
 
 // Hands out n >= 1 seqs of the partition to the current transaction, in
@@ -41,9 +40,15 @@ void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments);
 int64 switch_segment(int32 stream_id, int32 partition, int32 segment);
 
 // The lowest seq of the partition a reader in this backend may not read yet
-// (its own in-flight seqs excepted). PG_INT64_MAX if none is in flight and
-// nothing was handed out since the server started.
-int64 horizon(int32 stream_id, int32 partition);
+// (its own in-flight seqs excepted). Loads the partition's state first if
+// needed (reserving a chunk), so it is always a real bound. Call it BEFORE
+// taking the snapshot that reads `seq < horizon`.
+int64 horizon(const PartitionRef &p);
+
+// The same without loading: no_horizon when the partition is not loaded
+// (then nothing is in flight). For maintenance, which only needs to know
+// whether a seq below some bound is still in flight.
+int64 peek_horizon(int32 stream_id, int32 partition);
 
 // The start of the oldest transaction still holding a seq of the partition,
 // or 0 (DT_NOBEGIN is not used) when none does.

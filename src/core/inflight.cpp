@@ -52,6 +52,9 @@ bool install_chunk(State &s, std::int64_t start, std::int64_t size, std::int32_t
     s.refilling = false;
     if (s.loaded && start < s.chunk_end) return false;
     if (!s.loaded && !s.segment_set) s.segment = segment;
+    // On the first load, rows below the chunk may have committed before (an
+    // earlier server run, or before an eviction): count them as committed.
+    if (!s.loaded) s.committed_max = start - 1;
     s.next = start;
     s.chunk_end = start + size;
     s.loaded = true;

@@ -176,3 +176,12 @@ TEST(Inflight, SegmentSwitchSplitsSeqsExactly) {
     inf::install_chunk(p.s, 2001, 1000, 0);
     EXPECT_EQ(p.alloc(2, 1).segment, 3);
 }
+
+TEST(Inflight, RowsBeforeTheFirstChunkCountAsCommitted) {
+    // After a restart the first chunk starts above everything that exists:
+    // what is below may be unread, so a reader must look.
+    Partition p;
+    inf::install_chunk(p.s, 33001, 1000, 0);
+    EXPECT_TRUE(inf::may_have_newer(p.s, 2));
+    EXPECT_FALSE(inf::may_have_newer(p.s, 33000));
+}

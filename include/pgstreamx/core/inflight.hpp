@@ -86,8 +86,9 @@ void abort_refill(State &s) noexcept;
 bool release(State &s, Holder *holders, std::int32_t proc, bool committed) noexcept;
 
 // Whether a message above `after` may have committed: false only when the
-// partition is loaded and nothing above `after` committed since. Used by a
-// waiting reader to sleep without opening any table.
+// partition is loaded and nothing above `after` committed (every seq below
+// the first chunk loaded counts as committed). Used by a waiting reader to
+// sleep without opening any table.
 bool may_have_newer(const State &s, std::int64_t after) noexcept;
 
 // The lowest seq a reader may not read yet, ignoring `self`'s own holder (a
