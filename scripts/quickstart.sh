@@ -85,7 +85,9 @@ CONF
     sum=$(cat "$ROOT"/sql/pgstreamx--*.sql | sha256sum | cut -d' ' -f1)
     if [ "$(cat "$STATE/installed.sha256" 2>/dev/null)" != "$sum" ]; then
         log "the install scripts changed: recreating the extension in database $DB"
-        "${psql[@]}" -d "$DB" -q -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS pgstreamx CASCADE"
+        # Streams' tables are not extension members: drop the schema too.
+        "${psql[@]}" -d "$DB" -q -c "SET client_min_messages = warning" \
+            -c "DROP EXTENSION IF EXISTS pgstreamx CASCADE" -c "DROP SCHEMA IF EXISTS pgstreamx CASCADE"
     fi
     "${psql[@]}" -d "$DB" -q -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pgstreamx"
     "${psql[@]}" -d "$DB" -q -c "SET client_min_messages = warning" -c "ALTER EXTENSION pgstreamx UPDATE"
