@@ -197,6 +197,11 @@ int32 current_segment(int32 stream_id) {
     return spi::int32_value(0, 1);
 }
 
+// pgstreamx."s_<name>$<segment>", the leaf of one storage segment.
+std::string segment_relation(const Info &s, int32 segment) {
+    return spi::qualified("s_" + s.name + "$" + std::to_string(segment));
+}
+
 uint64 channel_of(const Info &s) { return wakeup::channel(MyDatabaseId, static_cast<uint64>(s.id)); }
 
 void check_partition(const Info &s, int32 partition) {
@@ -321,8 +326,9 @@ PGSTREAMX_FUNCTION(pgstreamx_append) {
     int32 segment = 0;
     offsets::allocate(partition_ref(s, partition), 1, &seq, &segment);
 
+    // Straight into the segment's leaf: no tuple routing through the parent.
     static const Oid types[] = {INT4OID, INT4OID, INT8OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID};
-    SPIPlanPtr p = spi::plan("INSERT INTO " + s.relation +
+    SPIPlanPtr p = spi::plan("INSERT INTO " + segment_relation(s, segment) +
                                  " (segment, partition, seq, topic, key, headers, payload, payload_bytes)"
                                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                              8, types);
@@ -462,8 +468,12 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
     args[6] = build(INT4OID, 4, true, TYPALIGN_INT, seg_of.data(), nullptr);
     static const Oid types[] = {INT4ARRAYOID, INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
                                 JSONBARRAYOID, INT4ARRAYOID};
+    // Straight into the segment's leaf when the whole batch has one segment
+    // (always, unless a rotation happened in the middle of it).
+    bool one_segment = true;
+    for (int i = 1; i < n; i++) one_segment = one_segment && seg_of[i] == seg_of[0];
     SPIPlanPtr p = spi::plan(
-        "INSERT INTO " + s.relation +
+        "INSERT INTO " + (one_segment ? segment_relation(s, DatumGetInt32(seg_of[0])) : s.relation) +
             " (segment, partition, seq, payload, topic, key, headers) "
             "SELECT u.g, u.p, u.s, u.pl, t.t[u.o], k.k[u.o], h.h[u.o] "
             "FROM unnest($1::int[], $2::bigint[], $3::jsonb[], $7::int[]) WITH ORDINALITY AS u(p, s, pl, g, o), "
@@ -521,14 +531,19 @@ struct ConsumerOffset {
     bool renew;      // ours, and the lease is past its half life
 };
 
+// Whether a partition of a consumer is available to holder $3: a group
+// member's own partition, or a named consumer's that is free, ours, expired,
+// or held by a session that has ended. One definition for reading and taking.
+#define PGSX_AVAILABLE_TO_HOLDER_3                                                   \
+    "CASE WHEN group_generation IS NOT NULL THEN holder = $3"                        \
+    "     ELSE (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp()"    \
+    "           OR NOT pgstreamx._holder_alive(holder)) END"
+
 // The consumer's offsets, without locking anything but the catalog.
 std::vector<ConsumerOffset> read_offsets(const Info &s, const std::string &consumer, const std::string &me) {
     static const Oid types[] = {INT4OID, TEXTOID, TEXTOID, INT4OID};
     SPIPlanPtr p = spi::plan(
-        "SELECT partition, committed_seq, "
-        "       CASE WHEN group_generation IS NOT NULL THEN holder = $3"
-        "            ELSE (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp()"
-        "                  OR NOT pgstreamx._holder_alive(holder)) END, "
+        "SELECT partition, committed_seq, " PGSX_AVAILABLE_TO_HOLDER_3 ", "
         "       group_generation IS NULL AND holder = $3"
         "       AND lease_until < clock_timestamp() + make_interval(secs => $4 / 2000.0) "
         "FROM pgstreamx.consumer_offsets WHERE stream_id = $1 AND consumer = $2 ORDER BY partition",
@@ -555,10 +570,7 @@ std::vector<ConsumerOffset> take_leases(const Info &s, const std::string &consum
     SPIPlanPtr p = spi::plan(
         "WITH free AS ("
         "  SELECT stream_id, consumer, partition FROM pgstreamx.consumer_offsets"
-        "  WHERE stream_id = $1 AND consumer = $2"
-        "    AND CASE WHEN group_generation IS NOT NULL THEN holder = $3"
-        "             ELSE (holder IS NULL OR holder = $3 OR lease_until < clock_timestamp()"
-        "                   OR NOT pgstreamx._holder_alive(holder)) END"
+        "  WHERE stream_id = $1 AND consumer = $2 AND " PGSX_AVAILABLE_TO_HOLDER_3
         "  FOR UPDATE SKIP LOCKED) "
         "UPDATE pgstreamx.consumer_offsets o"
         "   SET holder = $3, last_seen = clock_timestamp(),"

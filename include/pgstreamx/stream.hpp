@@ -28,6 +28,9 @@ Info lookup(const std::string &name);
 // partition's in-flight state is loaded). Needs an open spi::Scope.
 int32 current_segment(int32 stream_id);
 
+// pgstreamx."s_<name>$<segment>": the leaf table of one storage segment.
+std::string segment_relation(const Info &s, int32 segment);
+
 // The wake-up channel readers of the stream wait on.
 uint64 channel_of(const Info &s);
 
