@@ -475,18 +475,19 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
     SPIPlanPtr p = spi::plan(
         "INSERT INTO " + (one_segment ? segment_relation(s, DatumGetInt32(seg_of[0])) : s.relation) +
             " (segment, partition, seq, payload, topic, key, headers) "
-            "SELECT u.g, u.p, u.s, u.pl, t.t[u.o], k.k[u.o], h.h[u.o] "
-            "FROM unnest($1::int[], $2::bigint[], $3::jsonb[], $7::int[]) WITH ORDINALITY AS u(p, s, pl, g, o), "
-            "(SELECT $4::text[]) t(t), (SELECT $5::text[]) k(k), (SELECT $6::jsonb[]) h(h)",
+            // Multi-argument unnest walks the arrays in step; a NULL array
+            // (field not given) yields NULLs.
+            "SELECT g, p, s, pl, t, k, h "
+            "FROM unnest($1::int[], $2::bigint[], $3::jsonb[], $7::int[], $4::text[], $5::text[], $6::jsonb[])"
+            " AS u(p, s, pl, g, t, k, h)",
         7, types);
     spi::execute(p, args, nulls, false);
     wakeup::notify_at_commit(channel_of(s));
 
-    for (int i = 0; i < n; i++) {
-        Datum v = seq_of[i];
+    pg_call([&]() {
         bool isnull = false;
-        pg_call([&]() { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull); });
-    }
+        for (int i = 0; i < n; i++) tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &seq_of[i], &isnull);
+    });
     return Datum(0);
 }
 
