@@ -61,6 +61,24 @@ LWLock *registry_lock() { return shmem::lwlock(segment_name, 0); }
 
 int64 now_us() { return static_cast<int64>(GetCurrentTimestamp()); }
 
+// Runs read(state, holders) on the partition's entry under its spinlock, if
+// the entry exists; returns if_missing otherwise. Creates nothing, so a
+// reader that only looks does not fill the registry. `read` must be trivial
+// (it runs under a spinlock).
+template <typename R, typename F>
+R with_existing(const Key &key, R if_missing, F read) {
+    LWLockAcquire(registry_lock(), LW_SHARED);
+    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
+    R result = if_missing;
+    if (e) {
+        SpinLockAcquire(&e->mutex);
+        result = read(e->state, e->holders);
+        SpinLockRelease(&e->mutex);
+    }
+    LWLockRelease(registry_lock());
+    return result;
+}
+
 // Evicts one partition nobody holds seqs in (its state reloads from its
 // sequence, leaving a harmless gap). Caller holds the registry lock exclusively.
 bool evict_one() {
@@ -134,14 +152,10 @@ Key refilling_key;
 void end_refill_after_failure() noexcept {
     if (!refilling_now) return;
     refilling_now = false;
-    LWLockAcquire(registry_lock(), LW_SHARED);
-    auto *e = static_cast<Entry *>(hash_search(registry, &refilling_key, HASH_FIND, nullptr));
-    if (e) {
-        SpinLockAcquire(&e->mutex);
-        inflight::abort_refill(e->state);
-        SpinLockRelease(&e->mutex);
-    }
-    LWLockRelease(registry_lock());
+    (void)with_existing(refilling_key, false, [](inflight::State &st, inflight::Holder *) {
+        inflight::abort_refill(st);
+        return true;
+    });
 }
 
 // A backend that exits without ending its transaction normally (FATAL in a
@@ -305,47 +319,22 @@ void at_xact_end(bool committed) noexcept {
 
 TimestampTz oldest_inflight(int32 stream_id, int32 partition) {
     require_preloaded("stream metrics");
-    Key key{MyDatabaseId, stream_id, partition};
-    LWLockAcquire(registry_lock(), LW_SHARED);
-    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
-    int64 since = -1;
-    if (e) {
-        SpinLockAcquire(&e->mutex);
-        since = inflight::oldest_since(e->state, e->holders);
-        SpinLockRelease(&e->mutex);
-    }
-    LWLockRelease(registry_lock());
+    int64 since = with_existing(Key{MyDatabaseId, stream_id, partition}, int64(-1),
+                                [](inflight::State &st, inflight::Holder *h) { return inflight::oldest_since(st, h); });
     return since < 0 ? 0 : static_cast<TimestampTz>(since);
 }
 
 int64 peek_horizon(int32 stream_id, int32 partition) {
     require_preloaded("reading a stream");
-    Key key{MyDatabaseId, stream_id, partition};
-    LWLockAcquire(registry_lock(), LW_SHARED);
-    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
-    int64 h = inflight::no_horizon;
-    if (e) {
-        SpinLockAcquire(&e->mutex);
-        h = inflight::horizon(e->state, e->holders, MyProc->pgprocno);
-        SpinLockRelease(&e->mutex);
-    }
-    LWLockRelease(registry_lock());
-    return h;
+    const int32 self = MyProc->pgprocno;
+    return with_existing(Key{MyDatabaseId, stream_id, partition}, no_horizon,
+                         [self](inflight::State &st, inflight::Holder *h) { return inflight::horizon(st, h, self); });
 }
 
 bool may_have_newer(int32 stream_id, int32 partition, int64 after) {
     require_preloaded("reading a stream");
-    Key key{MyDatabaseId, stream_id, partition};
-    LWLockAcquire(registry_lock(), LW_SHARED);
-    auto *e = static_cast<Entry *>(hash_search(registry, &key, HASH_FIND, nullptr));
-    bool maybe = true;
-    if (e) {
-        SpinLockAcquire(&e->mutex);
-        maybe = inflight::may_have_newer(e->state, after);
-        SpinLockRelease(&e->mutex);
-    }
-    LWLockRelease(registry_lock());
-    return maybe;
+    return with_existing(Key{MyDatabaseId, stream_id, partition}, true,
+                         [after](inflight::State &st, inflight::Holder *) { return inflight::may_have_newer(st, after); });
 }
 
 void before_prepare() {

@@ -9,6 +9,7 @@
 // only then take the snapshot they read `seq < horizon` with.
 #pragma once
 
+#include "pgstreamx/core/inflight.hpp"
 #include "pgstreamx/pg.hpp"
 
 namespace pgstreamx::offsets {
@@ -24,7 +25,7 @@ struct PartitionRef {
 };
 
 // peek_horizon() when the partition is not loaded (nothing in flight).
-inline constexpr int64 no_horizon = PG_INT64_MAX;
+using inflight::no_horizon;
 
 // Hands out n >= 1 seqs of the partition to the current transaction, in
 // increasing order, into out[0 .. n), and the storage segment of each into
