@@ -59,6 +59,18 @@ make_scratch() {
     echo "$dir"
 }
 
+# hold_install_lock: make install writes into the one PostgreSQL installation
+# of the machine, so two runs (two checkouts, tests beside a benchmark) would
+# replace each other's library under a running server. Held until the
+# calling script exits.
+hold_install_lock() {
+    exec 9>/var/lock/pgstreamx-install.lock 2>/dev/null || exec 9>/var/tmp/pgstreamx-install.lock
+    if ! flock -n 9; then
+        log "waiting for another pgstreamx test or benchmark run to finish"
+        flock 9
+    fi
+}
+
 # build_and_install ROOT: builds (zero warnings, -Werror) and installs.
 build_and_install() {
     local root=$1

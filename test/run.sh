@@ -29,6 +29,7 @@ record() { PASSED[$1]=$2; FAILED[$1]=$3; NOTE[$1]=${4:-}; }
 
 # ---- 1. packages, build, install ----------------------------------------------
 ensure_packages "${TEST_PACKAGES[@]}"
+hold_install_lock
 build_and_install "$ROOT" || exit 1
 make -C "$ROOT/test/modules/pgstreamx_test" -s install PG_CONFIG="$PG_CONFIG" >/dev/null ||
     die "could not install the test-only extension pgstreamx_test"
