@@ -75,6 +75,11 @@ hold_install_lock() {
 build_and_install() {
     local root=$1
     log "building pgstreamx"
+    # include/pgstreamx/pg.hpp is the only file that includes PostgreSQL.
+    local foreign
+    foreign=$(cd "$root" && grep -rn '^#include "' src include | grep -v '#include "pgstreamx/' |
+              grep -v '^include/pgstreamx/pg.hpp:' || true)
+    [ -z "$foreign" ] || die "PostgreSQL headers outside include/pgstreamx/pg.hpp: $foreign"
     make -C "$root" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >/dev/null
     # A shared library links with undefined symbols; PostgreSQL would only
     # refuse it at load time. Our own C++ symbols must all be defined.

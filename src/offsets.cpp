@@ -5,13 +5,6 @@
 #include "pgstreamx/error.hpp"
 #include "pgstreamx/shmem.hpp"
 
-extern "C" {
-#include "access/xlog.h"
-#include "commands/sequence.h"
-#include "storage/proc.h"
-#include "storage/spin.h"
-#include "utils/hsearch.h"
-}
 
 namespace pgstreamx::offsets {
 

@@ -3,12 +3,6 @@
 
 #include <unordered_map>
 
-extern "C" {
-#include "catalog/namespace.h"
-#include "catalog/pg_namespace.h"
-#include "utils/builtins.h"
-#include "utils/syscache.h"
-}
 
 namespace pgstreamx::spi {
 

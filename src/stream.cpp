@@ -17,15 +17,6 @@
 #include "pgstreamx/stream.hpp"
 #include "pgstreamx/wakeup.hpp"
 
-extern "C" {
-#include "access/xlog.h"
-#include "storage/procarray.h"
-#include "utils/array.h"
-#include "utils/jsonb.h"
-#include "catalog/namespace.h"
-#include "access/detoast.h"
-#include "utils/lsyscache.h"
-}
 
 namespace pgstreamx::stream {
 

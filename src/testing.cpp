@@ -12,9 +12,6 @@
 #include "pgstreamx/offsets.hpp"
 #include "pgstreamx/wakeup.hpp"
 
-extern "C" {
-#include "utils/fmgrprotos.h"
-}
 
 namespace {
 

@@ -5,10 +5,6 @@
 #include "pgstreamx/error.hpp"
 #include "pgstreamx/shmem.hpp"
 
-extern "C" {
-#include "port/atomics.h"
-#include "utils/wait_event.h"
-}
 
 namespace pgstreamx::wakeup {
 

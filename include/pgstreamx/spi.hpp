@@ -7,9 +7,6 @@
 
 #include "pgstreamx/error.hpp"
 
-extern "C" {
-#include "executor/spi.h"
-}
 
 namespace pgstreamx::spi {
 
