@@ -14,6 +14,7 @@
 #include "pgstreamx/error.hpp"
 #include "pgstreamx/offsets.hpp"
 #include "pgstreamx/spi.hpp"
+#include "pgstreamx/storage.hpp"
 #include "pgstreamx/stream.hpp"
 #include "pgstreamx/wakeup.hpp"
 
@@ -135,13 +136,19 @@ Oid message_table_oid(const std::string &name) {
     const char *rn = relname.c_str();
     return pg_call([rn]() {
         if (!OidIsValid(schema_oid)) schema_oid = get_namespace_oid("pgstreamx", false);
-        return get_relname_relid(rn, schema_oid);
+        Oid relid = get_relname_relid(rn, schema_oid);
+        if (!OidIsValid(relid)) {
+            // The extension may have been dropped and created again since.
+            schema_oid = get_namespace_oid("pgstreamx", false);
+            relid = get_relname_relid(rn, schema_oid);
+        }
+        return relid;
     });
 }
 
 }  // namespace
 
-Info lookup(const std::string &name) {
+const Info &lookup(const std::string &name) {
     names::validate("stream", name);
     if (!cache) cache = new std::unordered_map<std::string, Info>();
     const Oid relid = message_table_oid(name);
@@ -149,9 +156,11 @@ Info lookup(const std::string &name) {
         if (OidIsValid(relid) && it->second.relid == relid) return it->second;
         cache->erase(it);
     }
+    spi::Scope scope;  // only on a miss: the hit above needs no SPI
     static const Oid types[] = {TEXTOID};
     SPIPlanPtr p = spi::plan(
-        "SELECT id, partitions, chunk, hwm::oid[] FROM pgstreamx.stream_config WHERE name = $1", 1, types);
+        "SELECT id, partitions, chunk, hwm::oid[], segments FROM pgstreamx.stream_config WHERE name = $1", 1,
+        types);
     Datum args[] = {text_datum(name)};
     if (!OidIsValid(relid) || spi::execute(p, args, nullptr, true, 1) == 0)
         throw Error(sqlstate::undefined_object, "stream \"" + name + "\" does not exist", {},
@@ -163,6 +172,7 @@ Info lookup(const std::string &name) {
     info.id = spi::int32_value(0, 1);
     info.partitions = spi::int32_value(0, 2);
     info.chunk = spi::int32_value(0, 3);
+    const int32 segments = spi::int32_value(0, 5);
     bool isnull = false;
     Datum hwm = spi::value(0, 4, &isnull);
     Datum *elems = nullptr;
@@ -175,11 +185,19 @@ Info lookup(const std::string &name) {
     for (int i = 0; i < n; i++) info.hwm.push_back(DatumGetObjectId(elems[i]));
     if (info.partitions != n)
         throw Error(sqlstate::internal_error, "pgstreamx catalog is inconsistent for stream \"" + name + "\"");
-    cache->emplace(name, info);
-    return info;
+    // The leaf of each segment (TRUNCATE keeps their OIDs).
+    for (int32 g = 0; g < segments; g++) {
+        Oid leaf = message_table_oid(name + "$" + std::to_string(g));
+        if (!OidIsValid(leaf))
+            throw Error(sqlstate::internal_error,
+                        "segment " + std::to_string(g) + " of stream \"" + name + "\" is missing");
+        info.leaves.push_back(leaf);
+    }
+    return cache->emplace(name, std::move(info)).first->second;
 }
 
 int32 current_segment(int32 stream_id) {
+    spi::Scope scope;
     static const Oid types[] = {INT4OID};
     SPIPlanPtr p = spi::plan("SELECT current_segment FROM pgstreamx.stream_config WHERE id = $1", 1, types);
     Datum args[] = {Int32GetDatum(stream_id)};
@@ -188,9 +206,11 @@ int32 current_segment(int32 stream_id) {
     return spi::int32_value(0, 1);
 }
 
-// pgstreamx."s_<name>$<segment>", the leaf of one storage segment.
-std::string segment_relation(const Info &s, int32 segment) {
-    return spi::qualified("s_" + s.name + "$" + std::to_string(segment));
+Oid leaf_of(const Info &s, int32 segment) {
+    if (segment < 0 || static_cast<size_t>(segment) >= s.leaves.size())
+        throw Error(sqlstate::internal_error, "segment " + std::to_string(segment) + " of stream \"" +
+                                                  s.name + "\" does not exist");
+    return s.leaves[static_cast<size_t>(segment)];
 }
 
 uint64 channel_of(const Info &s) { return wakeup::channel(MyDatabaseId, static_cast<uint64>(s.id)); }
@@ -310,30 +330,23 @@ PGSTREAMX_FUNCTION(pgstreamx_append) {
     if (key) check_field_length(VARSIZE_ANY_EXHDR(key), max_key, "key");
     if (has_topic) check_field_length(VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(4)), max_topic, "topic");
 
-    spi::Scope scope;
-    Info s = lookup(name);
+    // No SPI on this path: the stream is cached, the seq comes from shared
+    // memory and the row goes straight into the segment's leaf (storage.hpp).
+    const Info &s = lookup(name);
     int32 partition = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
     int64 seq = 0;
     int32 segment = 0;
     offsets::allocate(partition_ref(s, partition), 1, &seq, &segment);
-
-    // Straight into the segment's leaf: no tuple routing through the parent.
-    static const Oid types[] = {INT4OID, INT4OID, INT8OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID};
-    SPIPlanPtr p = spi::plan("INSERT INTO " + segment_relation(s, segment) +
-                                 " (segment, partition, seq, topic, key, headers, payload, payload_bytes)"
-                                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                             8, types);
-    Datum values[8] = {Int32GetDatum(segment),
-                       Int32GetDatum(partition),
-                       Int64GetDatum(seq),
-                       has_topic ? PG_GETARG_DATUM(4) : Datum(0),
-                       has_key ? PG_GETARG_DATUM(2) : Datum(0),
-                       has_headers ? PG_GETARG_DATUM(3) : Datum(0),
-                       binary ? Datum(0) : payload,
-                       binary ? payload : Datum(0)};
-    const char nulls[9] = {' ', ' ', ' ', has_topic ? ' ' : 'n', has_key ? ' ' : 'n',
-                           has_headers ? ' ' : 'n', binary ? 'n' : ' ', binary ? ' ' : 'n', '\0'};
-    spi::execute(p, values, nulls, false);
+    storage::Row row{segment,
+                     partition,
+                     seq,
+                     GetCurrentTimestamp(),
+                     has_topic ? PG_GETARG_DATUM(4) : Datum(0),
+                     has_key ? PG_GETARG_DATUM(2) : Datum(0),
+                     has_headers ? PG_GETARG_DATUM(3) : Datum(0),
+                     binary ? Datum(0) : payload,
+                     binary ? payload : Datum(0)};
+    storage::insert(leaf_of(s, segment), &row, 1);
     wakeup::notify_at_commit(channel_of(s));
     PG_RETURN_INT64(seq);
 }
@@ -409,8 +422,7 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     if (n == 0) return Datum(0);
 
-    spi::Scope scope;
-    Info s = lookup(name);
+    const Info &s = lookup(name);
     // Partition of each message, then seqs per partition in one allocation
     // each, assigned in input order (FIFO per partition within the batch).
     std::vector<int32> part(static_cast<size_t>(n));
@@ -429,50 +441,26 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
             segs[p].resize(static_cast<size_t>(count[p]));
             offsets::allocate(partition_ref(s, p), count[p], seqs[p].data(), segs[p].data());
         }
+    // Rows in input order, written straight into the segment leaves with
+    // table_multi_insert (storage.hpp): one call per run of rows of one
+    // segment, i.e. one call unless a rotation happened mid-batch.
     std::vector<size_t> used(static_cast<size_t>(s.partitions), 0);
-    std::vector<Datum> seq_of(static_cast<size_t>(n)), part_of(static_cast<size_t>(n)),
-        seg_of(static_cast<size_t>(n));
+    std::vector<Datum> seq_of(static_cast<size_t>(n));
+    std::vector<storage::Row> rows(static_cast<size_t>(n));
+    const TimestampTz now = GetCurrentTimestamp();
     for (int i = 0; i < n; i++) {
         size_t k = used[part[i]]++;
         seq_of[i] = Int64GetDatum(seqs[part[i]][k]);
-        seg_of[i] = Int32GetDatum(segs[part[i]][k]);
-        part_of[i] = Int32GetDatum(part[i]);
+        auto opt = [i](const ArrayArg &a) { return a.present && !a.nulls[i] ? a.values[i] : Datum(0); };
+        rows[i] = storage::Row{segs[part[i]][k], part[i],      seqs[part[i]][k], now,   opt(topics),
+                               opt(keys),         opt(headers), payloads.values[i], Datum(0)};
     }
-
-    // One INSERT ... SELECT FROM unnest(...) for the whole batch.
-    auto build = [&](Oid elemtype, int16 len, bool byval, char align, const Datum *v, const bool *nl) {
-        return pg_call([&]() {
-            int dims[1] = {n};
-            int lbs[1] = {1};
-            return PointerGetDatum(construct_md_array(const_cast<Datum *>(v), const_cast<bool *>(nl), 1,
-                                                      dims, lbs, elemtype, len, byval, align));
-        });
-    };
-    Datum args[7];
-    char nulls[8] = "       ";
-    args[0] = build(INT4OID, 4, true, TYPALIGN_INT, part_of.data(), nullptr);
-    args[1] = build(INT8OID, 8, true, TYPALIGN_DOUBLE, seq_of.data(), nullptr);
-    args[2] = PG_GETARG_DATUM(1);
-    if (topics.present) args[3] = PG_GETARG_DATUM(4); else nulls[3] = 'n', args[3] = 0;
-    if (keys.present) args[4] = PG_GETARG_DATUM(2); else nulls[4] = 'n', args[4] = 0;
-    if (headers.present) args[5] = PG_GETARG_DATUM(3); else nulls[5] = 'n', args[5] = 0;
-    args[6] = build(INT4OID, 4, true, TYPALIGN_INT, seg_of.data(), nullptr);
-    static const Oid types[] = {INT4ARRAYOID, INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-                                JSONBARRAYOID, INT4ARRAYOID};
-    // Straight into the segment's leaf when the whole batch has one segment
-    // (always, unless a rotation happened in the middle of it).
-    bool one_segment = true;
-    for (int i = 1; i < n; i++) one_segment = one_segment && seg_of[i] == seg_of[0];
-    SPIPlanPtr p = spi::plan(
-        "INSERT INTO " + (one_segment ? segment_relation(s, DatumGetInt32(seg_of[0])) : s.relation) +
-            " (segment, partition, seq, payload, topic, key, headers) "
-            // Multi-argument unnest walks the arrays in step; a NULL array
-            // (field not given) yields NULLs.
-            "SELECT g, p, s, pl, t, k, h "
-            "FROM unnest($1::int[], $2::bigint[], $3::jsonb[], $7::int[], $4::text[], $5::text[], $6::jsonb[])"
-            " AS u(p, s, pl, g, t, k, h)",
-        7, types);
-    spi::execute(p, args, nulls, false);
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && rows[j].segment == rows[i].segment) j++;
+        storage::insert(leaf_of(s, rows[i].segment), &rows[i], j - i);
+        i = j;
+    }
     wakeup::notify_at_commit(channel_of(s));
 
     pg_call([&]() {

@@ -16,20 +16,21 @@ struct Info {
     int32 partitions = 0;
     int64 chunk = 0;         // seqs reserved per high-water-mark step
     std::vector<Oid> hwm;    // per-partition sequence
+    std::vector<Oid> leaves; // per segment: its leaf table "s_<name>$<segment>"
 };
 
 // Looks a stream up by name (validated: 22023; unknown: 42704 with HINT).
 // Cached per backend; the cache entry is used only while the stream's message
 // table still has the same OID (a dropped and re-created stream is looked up
-// again). Needs an open spi::Scope.
-Info lookup(const std::string &name);
+// again). The reference stays valid until the next lookup of the same name.
+const Info &lookup(const std::string &name);
 
 // The stream's current storage segment, read from the catalog (used when a
-// partition's in-flight state is loaded). Needs an open spi::Scope.
+// partition's in-flight state is loaded).
 int32 current_segment(int32 stream_id);
 
-// pgstreamx."s_<name>$<segment>": the leaf table of one storage segment.
-std::string segment_relation(const Info &s, int32 segment);
+// The OID of a segment's leaf table (XX000 if the stream has no such segment).
+Oid leaf_of(const Info &s, int32 segment);
 
 // The wake-up channel readers of the stream wait on.
 uint64 channel_of(const Info &s);
