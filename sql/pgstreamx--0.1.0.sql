@@ -73,6 +73,8 @@ CREATE TABLE @extschema@.stream_config (
     current_segment int NOT NULL DEFAULT 0,
     chunk           int NOT NULL CHECK (chunk > 0),
     hwm             regclass[] NOT NULL,          -- one sequence per partition
+    max_lag         interval CHECK (max_lag > interval '0'), -- NULL: retention never drops unread messages
+    dropped_unread  bigint NOT NULL DEFAULT 0,    -- messages max_lag dropped before some consumer read them
     created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     CHECK (current_segment >= 0 AND current_segment < segments),
     CHECK (cardinality(hwm) = partitions)
@@ -89,6 +91,7 @@ CREATE TABLE @extschema@.consumer_offsets (
     group_generation bigint,             -- set for consumer groups: the generation that owns it
     last_seen     timestamptz NOT NULL DEFAULT clock_timestamp(),
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    dropped_unread bigint NOT NULL DEFAULT 0,  -- messages the stream's max_lag dropped before this consumer read them
     PRIMARY KEY (stream_id, consumer, partition)
 );
 COMMENT ON TABLE @extschema@.consumer_offsets IS 'pgstreamx named consumers: committed offsets and leases (catalog)';
@@ -147,7 +150,8 @@ CREATE FUNCTION @extschema@.create_stream(
     name text,
     partitions int DEFAULT 1,
     retention interval DEFAULT '7 days',
-    segments int DEFAULT 4)
+    segments int DEFAULT 4,
+    max_lag interval DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -164,6 +168,10 @@ BEGIN
     END IF;
     IF retention IS NULL OR retention <= interval '0' THEN
         RAISE EXCEPTION 'retention must be a positive interval' USING ERRCODE = '22023';
+    END IF;
+    IF max_lag IS NOT NULL AND max_lag <= interval '0' THEN
+        RAISE EXCEPTION 'max_lag must be a positive interval or NULL' USING ERRCODE = '22023',
+            HINT = 'NULL (the default) means retention never drops messages a consumer has not read.';
     END IF;
     IF segments IS NULL OR segments NOT BETWEEN 2 AND 64 THEN
         RAISE EXCEPTION 'segments must be between 2 and 64' USING ERRCODE = '22023',
@@ -198,8 +206,8 @@ BEGIN
                        's_' || name || '$h' || p, chunk);
         seqs := seqs || format('@extschema@.%I', 's_' || name || '$h' || p)::regclass;
     END LOOP;
-    INSERT INTO @extschema@.stream_config (name, partitions, retention, segments, chunk, hwm)
-    VALUES (name, partitions, retention, segments, chunk, seqs)
+    INSERT INTO @extschema@.stream_config (name, partitions, retention, segments, chunk, hwm, max_lag)
+    VALUES (name, partitions, retention, segments, chunk, seqs, max_lag)
     RETURNING id INTO sid;
     INSERT INTO @extschema@.stream_segments (stream_id, segment, state, opened_at)
     SELECT sid, g, CASE WHEN g = 0 THEN 'current' ELSE 'empty' END,
@@ -592,7 +600,12 @@ DECLARE
     leaf  text;
     h     bigint;
     mx    bigint;
+    mxs   bigint[] := '{}';
     pin   bigint;
+    overdue boolean;
+    pinned boolean := false;
+    behind record;
+    lost  bigint;
 BEGIN
     cfg := @extschema@._stream_config(stream);
     SELECT * INTO seg FROM @extschema@.stream_segments s
@@ -608,6 +621,7 @@ BEGIN
         RETURN 'kept: within retention';
     END IF;
     leaf := format('@extschema@.%I', 's_' || cfg.name || '$' || seg.segment);
+    overdue := cfg.max_lag IS NOT NULL AND seg.sealed_at < clock_timestamp() - cfg.max_lag;
     FOR p IN 0 .. cfg.partitions - 1 LOOP
         IF seg.end_seq IS NOT NULL AND seg.end_seq[p + 1] >= 0 THEN
             h := @extschema@._horizon(cfg.id, p);
@@ -616,20 +630,52 @@ BEGIN
             END IF;
         END IF;
         EXECUTE format('SELECT max(seq) FROM %s WHERE partition = $1', leaf) INTO mx USING p;
+        mxs := mxs || mx;
         SELECT min(o.committed_seq) INTO pin FROM @extschema@.consumer_offsets o
         WHERE o.stream_id = cfg.id AND o.partition = p;
         IF mx IS NOT NULL AND pin IS NOT NULL AND pin < mx THEN
-            PERFORM @extschema@._log(stream, 'retention_pinned',
-                format('segment %s partition %s: a consumer is at %s, the segment goes to %s', seg.segment, p, pin, mx));
-            RETURN format('kept: partition %s has unconsumed messages', p);
+            IF NOT overdue THEN
+                PERFORM @extschema@._log(stream, 'retention_pinned',
+                    format('segment %s partition %s: a consumer is at %s, the segment goes to %s', seg.segment, p, pin, mx));
+                RETURN format('kept: partition %s has unconsumed messages', p);
+            END IF;
+            pinned := true;
         END IF;
     END LOOP;
+    IF pinned THEN
+        -- The stream's max_lag policy (invariant I7's one exception): the
+        -- consumers behind lose the segment's unread messages, counted per
+        -- consumer and per stream, and move past it. Their rows first
+        -- (NOWAIT: a consumer committing right now makes us retry later).
+        BEGIN
+            PERFORM 1 FROM @extschema@.consumer_offsets o
+            WHERE o.stream_id = cfg.id AND o.committed_seq < (mxs)[o.partition + 1]
+            FOR UPDATE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            PERFORM @extschema@._log(stream, 'skipped_locked', format('segment %s: a consumer is committing; retried next round', seg.segment));
+            RETURN 'skipped: locked';
+        END;
+    END IF;
     BEGIN
         EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', leaf);
     EXCEPTION WHEN lock_not_available THEN
         PERFORM @extschema@._log(stream, 'skipped_locked', format('segment %s is in use; retried next round', seg.segment));
         RETURN 'skipped: locked';
     END;
+    IF pinned THEN
+        FOR behind IN SELECT x.consumer, x.partition, x.committed_seq FROM @extschema@.consumer_offsets x
+                 WHERE x.stream_id = cfg.id AND x.committed_seq < (mxs)[x.partition + 1] LOOP
+            EXECUTE format('SELECT count(*) FROM %s WHERE partition = $1 AND seq > $2', leaf)
+                INTO lost USING behind.partition, behind.committed_seq;
+            UPDATE @extschema@.consumer_offsets x
+            SET committed_seq = (mxs)[x.partition + 1], dropped_unread = x.dropped_unread + lost
+            WHERE x.stream_id = cfg.id AND x.consumer = behind.consumer AND x.partition = behind.partition;
+            UPDATE @extschema@.stream_config c SET dropped_unread = c.dropped_unread + lost WHERE c.id = cfg.id;
+            PERFORM @extschema@._log(stream, 'dropped_unread',
+                format('segment %s partition %s: consumer %s lost %s unread message(s) (max_lag %s); it resumes after seq %s',
+                       seg.segment, behind.partition, behind.consumer, lost, cfg.max_lag, (mxs)[behind.partition + 1]));
+        END LOOP;
+    END IF;
     EXECUTE format('TRUNCATE %s', leaf);
     UPDATE @extschema@.stream_segments s SET state = 'empty', truncated_at = clock_timestamp(),
            end_seq = NULL, sealed_at = NULL, sealed_by_postmaster = NULL
@@ -692,7 +738,7 @@ $fn$;
 CREATE FUNCTION @extschema@._stream_stats(
     OUT name text, OUT partitions int, OUT retention interval, OUT segments int, OUT current_segment int,
     OUT messages bigint, OUT bytes bigint, OUT oldest_appended_at timestamptz, OUT newest_appended_at timestamptz,
-    OUT oldest_inflight_since timestamptz)
+    OUT oldest_inflight_since timestamptz, OUT max_lag interval, OUT dropped_unread bigint)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -703,6 +749,7 @@ BEGIN
     FOR c IN SELECT * FROM @extschema@.stream_config ORDER BY 2 LOOP
         name := c.name; partitions := c.partitions; retention := c.retention;
         segments := c.segments; current_segment := c.current_segment;
+        max_lag := c.max_lag; dropped_unread := c.dropped_unread;
         EXECUTE format('SELECT count(*), min(appended_at), max(appended_at) FROM @extschema@.%I', 's_' || c.name)
             INTO messages, oldest_appended_at, newest_appended_at;
         SELECT sum(pg_total_relation_size(i.inhrelid))::bigint INTO bytes
@@ -726,7 +773,7 @@ COMMENT ON VIEW @extschema@.streams IS 'streams with depth, size, age and the ol
 CREATE FUNCTION @extschema@._consumer_stats(
     OUT stream text, OUT consumer text, OUT partition int, OUT committed_seq bigint,
     OUT lag_messages bigint, OUT lag_age interval, OUT holder text, OUT lease_until timestamptz,
-    OUT last_seen timestamptz)
+    OUT last_seen timestamptz, OUT dropped_unread bigint)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -740,7 +787,7 @@ BEGIN
              ORDER BY c.name, x.consumer, x.partition LOOP
         stream := o.name; consumer := o.consumer; partition := o.partition;
         committed_seq := o.committed_seq; holder := o.holder; lease_until := o.lease_until;
-        last_seen := o.last_seen;
+        last_seen := o.last_seen; dropped_unread := o.dropped_unread;
         EXECUTE format('SELECT count(*), min(appended_at) FROM @extschema@.%I WHERE partition = $1 AND seq > $2', 's_' || o.name)
             INTO lag_messages, oldest USING o.partition, o.committed_seq;
         lag_age := CASE WHEN oldest IS NULL THEN interval '0' ELSE clock_timestamp() - oldest END;
@@ -758,7 +805,7 @@ COMMENT ON VIEW @extschema@.consumers IS 'named consumers: committed offset, lag
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.version() TO pgstreamx_producer, pgstreamx_consumer, pgstreamx_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.shared_memory() TO pgstreamx_admin;
-GRANT EXECUTE ON FUNCTION @extschema@.create_stream(text, int, interval, int),
+GRANT EXECUTE ON FUNCTION @extschema@.create_stream(text, int, interval, int, interval),
                           @extschema@.drop_stream(text, boolean)
     TO pgstreamx_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.list_streams() TO pgstreamx_producer, pgstreamx_consumer, pgstreamx_admin;

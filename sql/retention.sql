@@ -80,6 +80,40 @@ SELECT count(*) > 0 AS sees_log FROM pgstreamx.maintenance_log;
 RESET ROLE;
 DROP ROLE pgstreamx_regress_operator;
 
+-- The explicit max_lag policy (I7's one exception): a sealed segment older
+-- than max_lag goes even if a consumer has not read it; what it loses is
+-- counted per consumer and per stream, and the consumer resumes after it.
+SELECT error_of($$SELECT pgstreamx.create_stream('bad_lag', max_lag => '-1 s')$$);
+SELECT pgstreamx.create_stream('lag', 2, retention => '1 hour', segments => 3, max_lag => '1 day');
+SELECT pgstreamx.create_consumer('lag', 'behind');
+SELECT pgstreamx.create_consumer('lag', 'partly');
+SELECT count(pgstreamx.append('lag', jsonb_build_object('i', i), key => 'k' || i)) FROM generate_series(1, 10) i;
+-- 'partly' has read partition 0 up to its second message.
+SELECT count(*) AS partly_polled FROM pgstreamx.poll('lag', 'partly', 1000);
+SELECT pgstreamx.commit_offset('lag', 'partly', 0, (SELECT min(seq) + 1 FROM pgstreamx.s_lag WHERE partition = 0));
+UPDATE pgstreamx.stream_segments s SET opened_at = opened_at - interval '31 minutes'
+FROM pgstreamx.stream_config c WHERE c.id = s.stream_id AND c.name = 'lag';
+CALL pgstreamx.maintain();   -- rotates: segment 0 sealed
+SELECT count(pgstreamx.append('lag', jsonb_build_object('j', i), key => 'k' || i)) FROM generate_series(1, 3) i;
+-- Past retention, not past max_lag: pinned, as without the policy.
+UPDATE pgstreamx.stream_segments s SET sealed_at = sealed_at - interval '2 hours'
+FROM pgstreamx.stream_config c WHERE c.id = s.stream_id AND c.name = 'lag';
+CALL pgstreamx.maintain();
+SELECT segment, state FROM pgstreamx.stream_segments s JOIN pgstreamx.stream_config c ON c.id = s.stream_id
+WHERE c.name = 'lag' ORDER BY segment;
+-- Past max_lag: truncated; the loss is counted and logged.
+UPDATE pgstreamx.stream_segments s SET sealed_at = sealed_at - interval '1 day'
+FROM pgstreamx.stream_config c WHERE c.id = s.stream_id AND c.name = 'lag' AND s.state = 'sealed';
+CALL pgstreamx.maintain();
+SELECT segment, state FROM pgstreamx.stream_segments s JOIN pgstreamx.stream_config c ON c.id = s.stream_id
+WHERE c.name = 'lag' ORDER BY segment;
+SELECT consumer, partition, dropped_unread, lag_messages FROM pgstreamx.consumers WHERE stream = 'lag' ORDER BY 1, 2;
+SELECT name, max_lag, dropped_unread, messages FROM pgstreamx.streams WHERE name = 'lag';
+SELECT count(*) AS dropped_logged FROM pgstreamx.maintenance_log WHERE object = 'lag' AND action = 'dropped_unread';
+-- The consumers go on with what is left: the 3 newer messages, nothing twice.
+SELECT count(*) AS behind_reads FROM pgstreamx.poll('lag', 'behind', 1000);
+SELECT pgstreamx.drop_stream('lag');
+
 -- Step functions: errors.
 SELECT error_of($$SELECT pgstreamx.truncate_segment('nope', 0)$$);
 SELECT error_of($$SELECT pgstreamx.rotate_stream('nope')$$);

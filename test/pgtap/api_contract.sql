@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgstreamx;
 
-SELECT plan(52);
+SELECT plan(55);
 
 -- The extension and its schema.
 SELECT has_extension('pgstreamx', 'pgstreamx is installed');
@@ -49,7 +49,7 @@ SELECT bag_eq($$SELECT segment FROM pgstreamx.shared_memory()$$, ARRAY['pgstream
               'shared_memory() lists the wake-up and offsets segments');
 
 -- Streams: signatures and return types are the contract.
-SELECT has_function('pgstreamx', 'create_stream', ARRAY['text', 'integer', 'interval', 'integer']);
+SELECT has_function('pgstreamx', 'create_stream', ARRAY['text', 'integer', 'interval', 'integer', 'interval']);
 SELECT has_function('pgstreamx', 'drop_stream', ARRAY['text', 'boolean']);
 SELECT function_returns('pgstreamx', 'drop_stream', ARRAY['text', 'boolean'], 'boolean');
 SELECT has_function('pgstreamx', 'append', ARRAY['text', 'jsonb', 'text', 'jsonb', 'text']);
@@ -100,6 +100,12 @@ SELECT function_privs_are('pgstreamx', 'shared_memory', ARRAY[]::text[], 'pgstre
 SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'pgstreamx'::regnamespace
              AND p.prosecdef AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')), 0,
           'no SECURITY DEFINER function without a pinned search_path');
+
+-- The max_lag retention policy: validated, and its counters are in the views.
+SELECT throws_ok($$SELECT pgstreamx.create_stream('lagx', max_lag => '0 s')$$, '22023', NULL,
+                 'max_lag must be positive: 22023');
+SELECT has_column('pgstreamx', 'streams', 'dropped_unread', 'streams shows what max_lag dropped unread');
+SELECT has_column('pgstreamx', 'consumers', 'dropped_unread', 'consumers shows what each one lost to max_lag');
 
 -- Reserved GUC prefix.
 SELECT throws_ok($$SET pgstreamx.no_such_setting = 1$$, '42602', NULL,
