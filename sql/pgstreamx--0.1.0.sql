@@ -233,6 +233,12 @@ BEGIN
         RAISE EXCEPTION 'stream "%" does not exist', name USING ERRCODE = '42704',
             HINT = 'See pgstreamx.list_streams() for the streams of this database.';
     END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.capture_config k WHERE k.stream = drop_stream.name) THEN
+        RAISE EXCEPTION 'stream "%" receives the changes of a captured table', name USING ERRCODE = '2BP01',
+            DETAIL = format('Captured: %s.', (SELECT string_agg(k.tbl::text, ', ') FROM @extschema@.capture_config k
+                                               WHERE k.stream = drop_stream.name)),
+            HINT = 'Call pgstreamx.uncapture_table() for those tables first.';
+    END IF;
     EXECUTE format('DROP TABLE @extschema@.%I', 's_' || name);
     FOR p IN 0 .. cfg.partitions - 1 LOOP
         EXECUTE format('DROP SEQUENCE @extschema@.%I', 's_' || name || '$h' || p);
@@ -731,6 +737,309 @@ AS $fn$
     DELETE FROM @extschema@.maintenance_log
     WHERE at < clock_timestamp() - current_setting('pgstreamx.maintenance_log_retention')::interval
 $fn$;
+
+-- ---------------------------------------------------------------------------
+-- Table capture: statement-level C++ triggers that append a table's inserts,
+-- updates, deletes and truncates to a stream in the writer's transaction
+-- (src/capture.cpp, docs/sql-api.md "Table capture").
+-- ---------------------------------------------------------------------------
+CREATE TABLE @extschema@.capture_config (
+    tbl             regclass PRIMARY KEY,   -- dumped by name: survives pg_dump/restore
+    stream          text NOT NULL,
+    inserts         boolean NOT NULL,
+    updates         boolean NOT NULL,
+    deletes         boolean NOT NULL,
+    truncates       boolean NOT NULL,
+    columns         text[],                 -- only these columns (NULL: all)
+    exclude_columns text[],                 -- never these
+    key_columns     text[],                 -- choose the partition (NULL: no key)
+    hook            regprocedure,           -- (op text, new_row jsonb, old_row jsonb) -> (payload jsonb, emit boolean)
+    created_by      name NOT NULL DEFAULT current_user,
+    created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CHECK (inserts OR updates OR deletes OR truncates)
+);
+COMMENT ON TABLE @extschema@.capture_config IS 'pgstreamx table captures (catalog; use capture_table/uncapture_table)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.capture_config', '');
+
+-- The statement trigger of every captured table and partition.
+CREATE FUNCTION @extschema@._capture_trigger()
+RETURNS trigger
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'pgstreamx__capture_trigger';
+
+-- Internal: (re)creates the capture triggers of a captured table and of all
+-- its partitions (DML aimed at a partition fires only the partition's
+-- statement triggers). TRUNCATE is captured at the root only.
+CREATE FUNCTION @extschema@._capture_sync_triggers(t regclass)
+RETURNS int
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.capture_config;
+    r   record;
+    n   int := 0;
+BEGIN
+    SELECT * INTO cfg FROM @extschema@.capture_config c WHERE c.tbl = t;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    FOR r IN SELECT pt.relid, pt.level FROM pg_partition_tree(t) pt
+             UNION ALL SELECT t, 0 WHERE pg_partition_root(t) IS NULL LOOP
+        IF cfg.inserts AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_insert') THEN
+            EXECUTE format('CREATE TRIGGER pgstreamx_capture_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgstreamx_new '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()', r.relid::regclass);
+            n := n + 1;
+        END IF;
+        IF cfg.updates AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_update') THEN
+            EXECUTE format('CREATE TRIGGER pgstreamx_capture_update AFTER UPDATE ON %s '
+                           'REFERENCING OLD TABLE AS pgstreamx_old NEW TABLE AS pgstreamx_new '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()', r.relid::regclass);
+            n := n + 1;
+        END IF;
+        IF cfg.deletes AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_delete') THEN
+            EXECUTE format('CREATE TRIGGER pgstreamx_capture_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pgstreamx_old '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()', r.relid::regclass);
+            n := n + 1;
+        END IF;
+        IF cfg.truncates AND r.level = 0 AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_truncate') THEN
+            EXECUTE format('CREATE TRIGGER pgstreamx_capture_truncate AFTER TRUNCATE ON %s '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()', r.relid::regclass);
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+
+-- Internal, SECURITY DEFINER part of capture_table (the caller's rights were
+-- checked by capture_table): the catalog row, the stream, the triggers.
+CREATE FUNCTION @extschema@._capture_table(cfg @extschema@.capture_config, partitions int)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.stream_config s WHERE s.name = cfg.stream) THEN
+        PERFORM @extschema@.create_stream(cfg.stream, partitions => partitions);
+    END IF;
+    INSERT INTO @extschema@.capture_config VALUES (cfg.*);
+    PERFORM @extschema@._capture_sync_triggers(cfg.tbl);
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.capture_table(
+    tbl regclass,
+    stream text DEFAULT NULL,
+    inserts boolean DEFAULT true,
+    updates boolean DEFAULT true,
+    deletes boolean DEFAULT true,
+    truncates boolean DEFAULT true,
+    columns text[] DEFAULT NULL,
+    exclude_columns text[] DEFAULT NULL,
+    key_columns text[] DEFAULT NULL,
+    hook regprocedure DEFAULT NULL,
+    partitions int DEFAULT 1)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    rel   pg_class;
+    nsp   text;
+    cfg   @extschema@.capture_config;
+    col   text;
+    key   text[];
+    h     pg_proc;
+BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be null' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO rel FROM pg_class c WHERE c.oid = tbl;
+    nsp := (SELECT n.nspname FROM pg_namespace n WHERE n.oid = rel.relnamespace);
+    IF rel.relkind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '42809',
+            DETAIL = format('Its relkind is %L; only tables and partitioned tables can be captured.', rel.relkind);
+    END IF;
+    IF rel.relispartition THEN
+        RAISE EXCEPTION '"%" is a partition of "%"', tbl, pg_partition_root(tbl) USING ERRCODE = '42809',
+            HINT = 'Capture the partitioned table at its root: changes made through it and through any partition are captured.';
+    END IF;
+    IF nsp IN ('pg_catalog', 'information_schema', 'pg_toast', '@extschema@') OR rel.relpersistence = 't' THEN
+        RAISE EXCEPTION 'cannot capture "%"', tbl USING ERRCODE = '42809',
+            DETAIL = 'System catalogs, pgstreamx''s own tables and temporary tables cannot be captured.';
+    END IF;
+    IF NOT pg_has_role(current_user, rel.relowner, 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = '42501',
+            HINT = 'Only the owner of a table (or a member of its owning role) can capture it.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.capture_config c WHERE c.tbl = capture_table.tbl) THEN
+        RAISE EXCEPTION 'table "%" is already captured', tbl USING ERRCODE = '42710',
+            HINT = 'Call pgstreamx.uncapture_table() first to change how it is captured.';
+    END IF;
+    IF NOT (coalesce(inserts, false) OR coalesce(updates, false) OR coalesce(deletes, false) OR coalesce(truncates, false)) THEN
+        RAISE EXCEPTION 'nothing to capture' USING ERRCODE = '22023',
+            HINT = 'Set at least one of inserts, updates, deletes, truncates to true.';
+    END IF;
+    FOREACH col IN ARRAY coalesce(columns, '{}') || coalesce(exclude_columns, '{}') || coalesce(key_columns, '{}') LOOP
+        IF col IS NULL OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
+                                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of table "%" does not exist', col, tbl USING ERRCODE = '42703',
+                HINT = 'columns, exclude_columns and key_columns name columns of the captured table.';
+        END IF;
+    END LOOP;
+    -- The key keeps all changes of one row in one partition, in order:
+    -- the primary key, else the replica identity index, unless given.
+    key := key_columns;
+    IF key IS NULL THEN
+        SELECT array_agg(a.attname ORDER BY k.ord) INTO key
+        FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        WHERE i.indrelid = tbl AND i.indisprimary;
+    END IF;
+    IF key IS NULL THEN
+        SELECT array_agg(a.attname ORDER BY k.ord) INTO key
+        FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        WHERE i.indrelid = tbl AND i.indisreplident;
+    END IF;
+    IF key IS NULL AND coalesce(partitions, 1) > 1 THEN
+        RAISE EXCEPTION 'table "%" has no primary key or replica identity index', tbl USING ERRCODE = '55000',
+            DETAIL = 'With more than one partition, the key decides the partition, so that all changes of a row stay in order.',
+            HINT = 'Add a primary key, pass key_columns, or use partitions => 1.';
+    END IF;
+    IF hook IS NOT NULL THEN
+        SELECT * INTO h FROM pg_proc p WHERE p.oid = hook;
+        IF h.pronargs <> 3 OR h.proargtypes[0] <> 'text'::regtype OR h.proargtypes[1] <> 'jsonb'::regtype
+           OR h.proargtypes[2] <> 'jsonb'::regtype
+           OR h.proretset OR h.prokind <> 'f'
+           OR h.proallargtypes IS DISTINCT FROM ARRAY['text'::regtype, 'jsonb'::regtype, 'jsonb'::regtype, 'jsonb'::regtype, 'bool'::regtype]::oid[]
+           OR h.proargmodes IS DISTINCT FROM ARRAY['i', 'i', 'i', 'o', 'o']::"char"[]
+           OR h.proargnames[4:5] IS DISTINCT FROM ARRAY['payload', 'emit'] THEN
+            RAISE EXCEPTION 'hook % does not have the hook signature', hook USING ERRCODE = '42P13',
+                HINT = 'Declare it as (op text, new_row jsonb, old_row jsonb, OUT payload jsonb, OUT emit boolean).';
+        END IF;
+        IF NOT pg_has_role(current_user, h.proowner, 'USAGE') THEN
+            RAISE EXCEPTION 'must be owner of function %', hook USING ERRCODE = '42501',
+                HINT = 'The hook runs with its owner''s rights: use a function you own.';
+        END IF;
+        IF (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = h.proowner) THEN
+            RAISE EXCEPTION 'hook % is owned by a superuser', hook USING ERRCODE = '42501',
+                DETAIL = 'The hook runs with its owner''s rights inside every writer''s transaction.',
+                HINT = 'Create the hook as (or ALTER FUNCTION ... OWNER TO) a role without superuser rights.';
+        END IF;
+    END IF;
+    cfg.tbl := tbl;
+    cfg.stream := coalesce(stream, lower(nsp) || '_' || lower(rel.relname));
+    IF NOT (cfg.stream ~ '^[a-z_][a-z0-9_]*$') AND stream IS NULL THEN
+        RAISE EXCEPTION 'cannot derive a stream name from "%"', tbl USING ERRCODE = '22023',
+            HINT = 'Pass stream => ''<name>'' (lower-case letters, digits and underscores).';
+    END IF;
+    PERFORM @extschema@._check_name('stream', cfg.stream);
+    cfg.inserts := coalesce(inserts, false);
+    cfg.updates := coalesce(updates, false);
+    cfg.deletes := coalesce(deletes, false);
+    cfg.truncates := coalesce(truncates, false);
+    cfg.columns := columns;
+    cfg.exclude_columns := exclude_columns;
+    cfg.key_columns := key;
+    cfg.hook := hook;
+    cfg.created_by := current_user;
+    cfg.created_at := clock_timestamp();
+    PERFORM @extschema@._capture_table(cfg, coalesce(partitions, 1));
+    RETURN cfg.stream;
+END
+$fn$;
+
+-- Internal: drops the capture triggers and the catalog row.
+CREATE FUNCTION @extschema@._uncapture_table(t regclass)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_trigger g
+             WHERE g.tgfoid = '@extschema@._capture_trigger()'::regprocedure
+               AND g.tgrelid IN (SELECT pt.relid FROM pg_partition_tree(t) pt UNION ALL SELECT t) LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', r.tgname, r.rel);
+    END LOOP;
+    DELETE FROM @extschema@.capture_config c WHERE c.tbl = t;
+    RETURN FOUND;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.uncapture_table(tbl regclass)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.capture_config c WHERE c.tbl = uncapture_table.tbl) THEN
+        RAISE EXCEPTION 'table "%" is not captured', tbl USING ERRCODE = '42704',
+            HINT = 'See pgstreamx.captures for the captured tables.';
+    END IF;
+    IF NOT pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = tbl), 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = '42501';
+    END IF;
+    RETURN @extschema@._uncapture_table(tbl);
+END
+$fn$;
+
+CREATE VIEW @extschema@.captures AS
+    SELECT c.tbl, c.stream, c.inserts, c.updates, c.deletes, c.truncates, c.columns, c.exclude_columns,
+           c.key_columns, c.hook, c.created_by, c.created_at
+    FROM @extschema@.capture_config c;
+COMMENT ON VIEW @extschema@.captures IS 'captured tables and the streams their changes go to';
+
+-- Event triggers: a dropped table takes its capture with it (table OIDs are
+-- reused); a partition created or attached later gets the triggers too.
+CREATE FUNCTION @extschema@._capture_on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    DELETE FROM @extschema@.capture_config c
+    WHERE c.tbl::oid IN (SELECT d.objid FROM pg_event_trigger_dropped_objects() d
+                         WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0);
+END
+$fn$;
+
+CREATE FUNCTION @extschema@._capture_on_ddl()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    t regclass;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.capture_config) THEN
+        RETURN;
+    END IF;
+    FOR t IN SELECT DISTINCT c.tbl FROM pg_event_trigger_ddl_commands() d
+             JOIN @extschema@.capture_config c
+               ON c.tbl::oid = d.objid OR c.tbl::oid = pg_partition_root(d.objid::regclass)::oid
+             WHERE d.classid = 'pg_class'::regclass LOOP
+        PERFORM @extschema@._capture_sync_triggers(t);
+    END LOOP;
+END
+$fn$;
+
+CREATE EVENT TRIGGER pgstreamx_capture_sql_drop ON sql_drop
+    EXECUTE FUNCTION @extschema@._capture_on_sql_drop();
+CREATE EVENT TRIGGER pgstreamx_capture_ddl ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+    EXECUTE FUNCTION @extschema@._capture_on_ddl();
+
+GRANT EXECUTE ON FUNCTION @extschema@.capture_table(regclass, text, boolean, boolean, boolean, boolean, text[], text[], text[], regprocedure, int),
+                          @extschema@.uncapture_table(regclass)
+    TO pgstreamx_admin;
+GRANT SELECT ON @extschema@.captures TO pgstreamx_admin, pgstreamx_consumer;
 
 -- ---------------------------------------------------------------------------
 -- Metrics views

@@ -304,6 +304,55 @@ Created ensure_consumer(const Info &s, const std::string &consumer, bool latest,
 
 }  // namespace pgstreamx::stream
 
+namespace pgstreamx::stream {
+
+void check_message_size(Datum payload, Datum headers) {
+    check_payload_size(datum_bytes(payload) + (headers ? datum_bytes(headers) : 0));
+}
+
+void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_out) {
+    if (n <= 0) return;
+    // Partition of each message, then seqs per partition in one allocation
+    // each, assigned in input order (FIFO per partition within the call).
+    std::vector<int32> part(static_cast<size_t>(n));
+    std::vector<int64> count(static_cast<size_t>(s.partitions), 0);
+    for (int64 i = 0; i < n; i++) {
+        const text *key = msgs[i].key;
+        part[i] = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
+        count[part[i]]++;
+    }
+    std::vector<std::vector<int64>> seqs(static_cast<size_t>(s.partitions));
+    std::vector<std::vector<int32>> segs(static_cast<size_t>(s.partitions));
+    for (int32 p = 0; p < s.partitions; p++)
+        if (count[p] > 0) {
+            seqs[p].resize(static_cast<size_t>(count[p]));
+            segs[p].resize(static_cast<size_t>(count[p]));
+            offsets::allocate(partition_ref(s, p), count[p], seqs[p].data(), segs[p].data());
+        }
+    // Rows in input order, written straight into the segment leaves
+    // (storage.hpp): one call per run of rows of one segment, i.e. one call
+    // unless a rotation happened in the middle.
+    std::vector<size_t> used(static_cast<size_t>(s.partitions), 0);
+    std::vector<storage::Row> rows(static_cast<size_t>(n));
+    const TimestampTz now = GetCurrentTimestamp();
+    for (int64 i = 0; i < n; i++) {
+        const size_t k = used[part[i]]++;
+        const Message &m = msgs[i];
+        rows[i] = storage::Row{segs[part[i]][k], part[i],   seqs[part[i]][k], now,           m.topic,
+                               PointerGetDatum(m.key), m.headers, m.payload,        m.payload_bytes};
+        if (seqs_out) seqs_out[i] = seqs[part[i]][k];
+    }
+    for (int64 i = 0; i < n;) {
+        int64 j = i + 1;
+        while (j < n && rows[j].segment == rows[i].segment) j++;
+        storage::insert(leaf_of(s, rows[i].segment), &rows[i], j - i);
+        i = j;
+    }
+    wakeup::notify_at_commit(channel_of(s));
+}
+
+}  // namespace pgstreamx::stream
+
 using namespace pgstreamx;
 using namespace pgstreamx::stream;
 
@@ -333,21 +382,10 @@ PGSTREAMX_FUNCTION(pgstreamx_append) {
     // No SPI on this path: the stream is cached, the seq comes from shared
     // memory and the row goes straight into the segment's leaf (storage.hpp).
     const Info &s = lookup(name);
-    int32 partition = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
+    Message m{binary ? Datum(0) : payload, binary ? payload : Datum(0), key,
+              has_topic ? PG_GETARG_DATUM(4) : Datum(0), has_headers ? PG_GETARG_DATUM(3) : Datum(0)};
     int64 seq = 0;
-    int32 segment = 0;
-    offsets::allocate(partition_ref(s, partition), 1, &seq, &segment);
-    storage::Row row{segment,
-                     partition,
-                     seq,
-                     GetCurrentTimestamp(),
-                     has_topic ? PG_GETARG_DATUM(4) : Datum(0),
-                     has_key ? PG_GETARG_DATUM(2) : Datum(0),
-                     has_headers ? PG_GETARG_DATUM(3) : Datum(0),
-                     binary ? Datum(0) : payload,
-                     binary ? payload : Datum(0)};
-    storage::insert(leaf_of(s, segment), &row, 1);
-    wakeup::notify_at_commit(channel_of(s));
+    append_messages(s, &m, 1, &seq);
     PG_RETURN_INT64(seq);
 }
 
@@ -423,45 +461,16 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
     if (n == 0) return Datum(0);
 
     const Info &s = lookup(name);
-    // Partition of each message, then seqs per partition in one allocation
-    // each, assigned in input order (FIFO per partition within the batch).
-    std::vector<int32> part(static_cast<size_t>(n));
-    std::vector<int64> count(static_cast<size_t>(s.partitions), 0);
+    std::vector<Message> msgs(static_cast<size_t>(n));
     for (int i = 0; i < n; i++) {
-        const bool k = keys.present && !keys.nulls[i];
-        text *key = k ? DatumGetTextPP(keys.values[i]) : nullptr;
-        part[i] = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
-        count[part[i]]++;
-    }
-    std::vector<std::vector<int64>> seqs(static_cast<size_t>(s.partitions));
-    std::vector<std::vector<int32>> segs(static_cast<size_t>(s.partitions));
-    for (int32 p = 0; p < s.partitions; p++)
-        if (count[p] > 0) {
-            seqs[p].resize(static_cast<size_t>(count[p]));
-            segs[p].resize(static_cast<size_t>(count[p]));
-            offsets::allocate(partition_ref(s, p), count[p], seqs[p].data(), segs[p].data());
-        }
-    // Rows in input order, written straight into the segment leaves with
-    // table_multi_insert (storage.hpp): one call per run of rows of one
-    // segment, i.e. one call unless a rotation happened mid-batch.
-    std::vector<size_t> used(static_cast<size_t>(s.partitions), 0);
-    std::vector<Datum> seq_of(static_cast<size_t>(n));
-    std::vector<storage::Row> rows(static_cast<size_t>(n));
-    const TimestampTz now = GetCurrentTimestamp();
-    for (int i = 0; i < n; i++) {
-        size_t k = used[part[i]]++;
-        seq_of[i] = Int64GetDatum(seqs[part[i]][k]);
         auto opt = [i](const ArrayArg &a) { return a.present && !a.nulls[i] ? a.values[i] : Datum(0); };
-        rows[i] = storage::Row{segs[part[i]][k], part[i],      seqs[part[i]][k], now,   opt(topics),
-                               opt(keys),         opt(headers), payloads.values[i], Datum(0)};
+        const Datum k = opt(keys);
+        msgs[i] = Message{payloads.values[i], Datum(0), k ? DatumGetTextPP(k) : nullptr, opt(topics), opt(headers)};
     }
-    for (int i = 0; i < n;) {
-        int j = i + 1;
-        while (j < n && rows[j].segment == rows[i].segment) j++;
-        storage::insert(leaf_of(s, rows[i].segment), &rows[i], j - i);
-        i = j;
-    }
-    wakeup::notify_at_commit(channel_of(s));
+    std::vector<int64> seqs(static_cast<size_t>(n));
+    append_messages(s, msgs.data(), n, seqs.data());
+    std::vector<Datum> seq_of(static_cast<size_t>(n));
+    for (int i = 0; i < n; i++) seq_of[i] = Int64GetDatum(seqs[i]);
 
     pg_call([&]() {
         bool isnull = false;

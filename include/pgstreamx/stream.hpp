@@ -40,6 +40,26 @@ void check_partition(const Info &s, int32 partition);
 
 offsets::PartitionRef partition_ref(const Info &s, int32 partition);
 
+// One message to append. A Datum of 0 (or a null key) is NULL; exactly one of
+// payload (jsonb) and payload_bytes (bytea) is set. Sizes are the caller's to
+// check (check_message_size).
+struct Message {
+    Datum payload;
+    Datum payload_bytes;
+    text *key;  // chooses the partition (stable hash); null: spread evenly
+    Datum topic;
+    Datum headers;
+};
+
+// The one append path (append, append_batch, table capture): chooses each
+// message's partition, takes seqs from the commit-order registry (in input
+// order per partition), writes the rows into the segment leaves and wakes
+// the stream's readers at commit. seqs_out: nullptr or n seqs, in input order.
+void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_out);
+
+// Raises 54000 when payload + headers exceed pgstreamx.max_message_size.
+void check_message_size(Datum payload, Datum headers);
+
 void define_gucs();
 
 }  // namespace pgstreamx::stream

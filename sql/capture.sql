@@ -1,0 +1,150 @@
+-- Table capture: statement-level C++ triggers append a table's changes to a
+-- stream in the writer's transaction.
+CREATE EXTENSION IF NOT EXISTS pgstreamx;
+CREATE EXTENSION IF NOT EXISTS pgstreamx_test;
+SET search_path = pgstreamx_test, public;
+
+CREATE TABLE public.users (id int PRIMARY KEY, name text, email text, secret text);
+SELECT pgstreamx.capture_table('public.users', exclude_columns => '{secret}');
+SELECT tbl, stream, inserts, updates, deletes, truncates, columns, exclude_columns, key_columns, hook
+FROM pgstreamx.captures;
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'public.users'::regclass ORDER BY 1;
+
+-- Every operation; events in statement order; a statement touching no row appends nothing.
+INSERT INTO users VALUES (1, 'ann', 'ann@example.com', 's1'), (2, 'bob', 'bob@example.com', 's2');
+UPDATE users SET email = 'ann@example.org' WHERE id = 1;
+UPDATE users SET name = name WHERE id = 99;
+DELETE FROM users WHERE id = 2;
+CREATE FUNCTION pg_temp.events() RETURNS TABLE(seq bigint, topic text, key text, payload jsonb, op text, stmt int, changed jsonb, old jsonb)
+LANGUAGE sql AS $$
+    SELECT seq, topic, key, payload, headers->>'op', (headers->>'statement')::int, headers->'changed', headers->'old'
+    FROM pgstreamx.s_public_users ORDER BY seq $$;
+SELECT * FROM pg_temp.events();
+SELECT bool_and(headers->>'xid' ~ '^[0-9]+$') AS xid_is_xid8,
+       count(DISTINCT headers->>'xid') AS transactions
+FROM pgstreamx.s_public_users;
+
+-- One transaction, several statements: one xid, statement order 1, 2, 3.
+BEGIN;
+INSERT INTO users VALUES (3, 'cy', 'cy@example.com', 's3');
+UPDATE users SET name = 'cyril', email = 'cyril@example.com' WHERE id = 3;
+DELETE FROM users WHERE id = 3;
+COMMIT;
+SELECT topic, headers->>'statement' AS stmt, headers->'changed' AS changed
+FROM pgstreamx.s_public_users WHERE payload->>'id' = '3' ORDER BY seq;
+SELECT count(DISTINCT headers->>'xid') AS one_xid FROM pgstreamx.s_public_users WHERE payload->>'id' = '3';
+
+-- A rollback publishes nothing.
+BEGIN;
+INSERT INTO users VALUES (4, 'dee', 'dee@example.com', 's4');
+ROLLBACK;
+SELECT count(*) AS rolled_back_events FROM pgstreamx.s_public_users WHERE payload->>'id' = '4';
+
+-- A multi-row update pairs every old row with its new row.
+INSERT INTO users SELECT i, 'u' || i, 'u' || i || '@example.com', 'x' FROM generate_series(10, 14) i;
+UPDATE users SET name = upper(name) WHERE id BETWEEN 10 AND 14;
+SELECT bool_and(payload->>'id' = headers->'old'->>'id' AND payload->>'name' = upper(headers->'old'->>'name')) AS paired,
+       count(*) AS updates
+FROM pgstreamx.s_public_users WHERE topic = 'public.users.update' AND (payload->>'id')::int BETWEEN 10 AND 14;
+
+-- TRUNCATE: one event.
+TRUNCATE users;
+SELECT topic, payload, headers->>'op' AS op FROM pgstreamx.s_public_users WHERE topic LIKE '%truncate';
+
+-- The events are readable with poll.
+SELECT count(*) AS polled FROM pgstreamx.poll('public_users', 'audit', 1000);
+
+-- DDL: adding and dropping columns keeps capture working.
+ALTER TABLE users ADD COLUMN age int;
+INSERT INTO users VALUES (20, 'eve', 'eve@example.com', 's', 33);
+ALTER TABLE users DROP COLUMN email;
+INSERT INTO users VALUES (21, 'fay', 's', 44);
+SELECT payload FROM pgstreamx.s_public_users WHERE topic = 'public.users.insert' AND (payload->>'id')::int >= 20 ORDER BY seq;
+
+-- Column options and a key: all changes of one row go to one partition.
+CREATE TABLE public.orders (region text, no int, total numeric, note text, PRIMARY KEY (region, no));
+SELECT pgstreamx.capture_table('orders', stream => 'order_events', columns => '{region,no,total}', partitions => 4,
+                               truncates => false);
+INSERT INTO orders VALUES ('eu', 1, 10, 'n'), ('us', 1, 20, 'n');
+UPDATE orders SET total = total + 1;
+SELECT key, topic, payload, partition FROM pgstreamx.s_order_events ORDER BY key, seq;
+SELECT count(DISTINCT partition) AS partitions_per_key FROM pgstreamx.s_order_events GROUP BY key;
+
+-- The customisation hook: reshapes or suppresses events, set-wise, with its owner's rights.
+CREATE ROLE pgstreamx_hook_owner NOLOGIN;
+CREATE TABLE public.items (id int PRIMARY KEY, name text, hidden boolean DEFAULT false);
+CREATE FUNCTION public.items_hook(op text, new_row jsonb, old_row jsonb, OUT payload jsonb, OUT emit boolean)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('op', op, 'id', coalesce(new_row, old_row)->'id', 'by', current_user::text),
+           NOT coalesce((coalesce(new_row, old_row)->>'hidden')::boolean, false) $$;
+SELECT error_of($$SELECT pgstreamx.capture_table('items', hook => 'public.items_hook(text,jsonb,jsonb)')$$);
+ALTER FUNCTION public.items_hook(text, jsonb, jsonb) OWNER TO pgstreamx_hook_owner;
+SELECT pgstreamx.capture_table('items', hook => 'public.items_hook(text,jsonb,jsonb)');
+INSERT INTO items VALUES (1, 'shown', false), (2, 'hidden', true), (3, 'shown too', false);
+DELETE FROM items WHERE id = 3;
+SELECT topic, payload FROM pgstreamx.s_public_items ORDER BY seq;
+CREATE FUNCTION public.bad_hook(a int) RETURNS int LANGUAGE sql AS 'SELECT a';
+CREATE TABLE public.other (id int PRIMARY KEY);
+SELECT error_of($$SELECT pgstreamx.capture_table('other', hook => 'public.bad_hook(int)')$$);
+
+-- Partitioned tables: captured at the root; DML through the root and
+-- through a partition are both seen, also for partitions created later.
+CREATE TABLE public.measurements (id int, at date, v int, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE public.measurements_2026 PARTITION OF measurements FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+SELECT error_of($$SELECT pgstreamx.capture_table('measurements_2026')$$);
+SELECT pgstreamx.capture_table('measurements');
+CREATE TABLE public.measurements_2027 PARTITION OF measurements FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+INSERT INTO measurements VALUES (1, '2026-05-01', 1), (2, '2027-05-01', 2);
+INSERT INTO measurements_2026 VALUES (3, '2026-06-01', 3);
+INSERT INTO measurements_2027 VALUES (4, '2027-06-01', 4);
+SELECT topic, payload->>'id' AS id FROM pgstreamx.s_public_measurements ORDER BY seq;
+
+-- Errors.
+CREATE VIEW public.users_view AS SELECT * FROM users;
+SELECT error_of($$SELECT pgstreamx.capture_table('users_view')$$);
+SELECT error_of($$SELECT pgstreamx.capture_table('users')$$);
+SELECT error_of($$SELECT pgstreamx.capture_table(NULL)$$);
+SELECT error_of($$SELECT pgstreamx.capture_table('other', columns => '{nope}')$$);
+SELECT error_of($$SELECT pgstreamx.capture_table('other', inserts => false, updates => false, deletes => false, truncates => false)$$);
+SELECT error_of($$SELECT pgstreamx.capture_table('pgstreamx.stream_config')$$);
+CREATE TABLE public.nokey (a int);
+SELECT error_of($$SELECT pgstreamx.capture_table('nokey', partitions => 2)$$);
+SELECT error_of($$SELECT pgstreamx.uncapture_table('nokey')$$);
+SELECT error_of($$SELECT pgstreamx.drop_stream('public_users')$$);
+CREATE ROLE pgstreamx_not_owner IN ROLE pgstreamx_admin;
+GRANT USAGE ON SCHEMA pgstreamx_test TO pgstreamx_not_owner;
+SET ROLE pgstreamx_not_owner;
+SELECT error_of($$SELECT pgstreamx.capture_table('public.nokey')$$);
+RESET ROLE;
+REVOKE USAGE ON SCHEMA pgstreamx_test FROM pgstreamx_not_owner;
+DROP ROLE pgstreamx_not_owner;
+
+-- Privileges: a writer without any pgstreamx rights still produces events.
+CREATE ROLE pgstreamx_writer NOLOGIN;
+GRANT USAGE ON SCHEMA pgstreamx_test TO pgstreamx_writer;
+GRANT INSERT, SELECT ON public.other TO pgstreamx_writer;
+SELECT pgstreamx.capture_table('other');
+SET ROLE pgstreamx_writer;
+INSERT INTO public.other VALUES (1);
+SELECT error_of($$SELECT count(*) FROM pgstreamx.poll('public_other', 'x')$$);
+RESET ROLE;
+SELECT count(*) AS writer_events FROM pgstreamx.s_public_other;
+
+-- Dropping a captured table removes its capture; uncapture removes triggers.
+DROP TABLE public.other;
+SELECT count(*) AS other_captures FROM pgstreamx.captures WHERE stream = 'public_other';
+SELECT pgstreamx.uncapture_table('orders');
+SELECT count(*) AS order_triggers FROM pg_trigger WHERE tgrelid = 'public.orders'::regclass;
+INSERT INTO orders VALUES ('eu', 2, 1, 'n');
+SELECT count(*) AS order_events FROM pgstreamx.s_order_events;
+
+-- Clean up.
+SELECT pgstreamx.uncapture_table(tbl) FROM pgstreamx.captures ORDER BY tbl::text;
+DROP TABLE public.users, public.orders, public.items, public.measurements, public.nokey CASCADE;
+DROP VIEW IF EXISTS public.users_view;
+DROP FUNCTION public.items_hook(text, jsonb, jsonb), public.bad_hook(int);
+DROP ROLE pgstreamx_hook_owner;
+REVOKE USAGE ON SCHEMA pgstreamx_test FROM pgstreamx_writer;
+DROP ROLE pgstreamx_writer;
+SELECT pgstreamx.drop_stream(name) FROM pgstreamx.list_streams()
+WHERE name IN ('public_users', 'order_events', 'public_items', 'public_measurements', 'public_other');

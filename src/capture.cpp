@@ -1,0 +1,409 @@
+// capture.cpp - table-change capture: the statement-level trigger that turns
+// a statement's transition tables into stream messages, appended through the
+// stream core (stream::append_messages) in the writer's transaction.
+//
+// Per statement: one SPI query for the capture's configuration (as the
+// schema owner), then per row only C: project the row onto the captured
+// columns, to_jsonb, key text; set-wise a single SPI query for the
+// customisation hook (run as the hook's owner); rows go to the stream in
+// chunks with table_multi_insert. No per-row SPI, no PL/pgSQL.
+#include <string>
+#include <vector>
+
+#include "pgstreamx/error.hpp"
+#include "pgstreamx/spi.hpp"
+#include "pgstreamx/stream.hpp"
+
+namespace pgstreamx::capture {
+
+namespace {
+
+constexpr int64 chunk_rows = 1000;  // rows converted and appended at a time
+
+struct Config {
+    std::string stream;
+    std::vector<std::string> columns, exclude, key;
+    bool has_columns = false;
+    std::string hook;       // schema-qualified, quoted; empty: none
+    Oid hook_owner = InvalidOid;
+};
+
+std::vector<std::string> text_array(uint64 row, int col) {
+    std::vector<std::string> out;
+    bool isnull = false;
+    Datum d = spi::value(row, col, &isnull);
+    if (isnull) return out;
+    Datum *elems = nullptr;
+    bool *nulls = nullptr;
+    int n = 0;
+    pg_call([&]() {
+        deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+    });
+    for (int i = 0; i < n; i++)
+        if (!nulls[i]) out.emplace_back(TextDatumGetCString(elems[i]));
+    return out;
+}
+
+bool config_for(Oid root, Config &cfg) {
+    static const Oid types[] = {OIDOID};
+    SPIPlanPtr p = spi::plan(
+        "SELECT c.stream, c.columns, c.exclude_columns, c.key_columns,"
+        "       CASE WHEN c.hook IS NOT NULL THEN quote_ident(n.nspname) || '.' || quote_ident(f.proname) END,"
+        "       f.proowner, c.columns IS NOT NULL"
+        " FROM pgstreamx.capture_config c"
+        " LEFT JOIN pg_catalog.pg_proc f ON f.oid = c.hook"
+        " LEFT JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace"
+        " WHERE c.tbl::pg_catalog.oid = $1",
+        1, types);
+    Datum args[] = {ObjectIdGetDatum(root)};
+    if (spi::execute(p, args, nullptr, true, 1) == 0) return false;
+    bool isnull = false;
+    cfg.stream = TextDatumGetCString(spi::value(0, 1, &isnull));
+    cfg.columns = text_array(0, 2);
+    cfg.exclude = text_array(0, 3);
+    cfg.key = text_array(0, 4);
+    Datum h = spi::value(0, 5, &isnull);
+    if (!isnull) cfg.hook = TextDatumGetCString(h);
+    Datum o = spi::value(0, 6, &isnull);
+    if (!isnull) cfg.hook_owner = DatumGetObjectId(o);
+    cfg.has_columns = DatumGetBool(spi::value(0, 7, &isnull));
+    return true;
+}
+
+bool contains(const std::vector<std::string> &v, const char *name) {
+    for (const std::string &s : v)
+        if (s == name) return true;
+    return false;
+}
+
+// Which attributes (0-based) of `desc` go into the payload / the key.
+void choose_columns(TupleDesc desc, const Config &cfg, std::vector<int> &payload, std::vector<int> &key) {
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (a->attisdropped) continue;
+        const char *name = NameStr(a->attname);
+        if ((!cfg.has_columns || contains(cfg.columns, name)) && !contains(cfg.exclude, name)) payload.push_back(i);
+    }
+    for (const std::string &k : cfg.key)
+        for (int i = 0; i < desc->natts; i++) {
+            Form_pg_attribute a = TupleDescAttr(desc, i);
+            if (!a->attisdropped && k == NameStr(a->attname)) key.push_back(i);
+        }
+}
+
+// A blessed record type holding the attributes `cols` of `desc`.
+TupleDesc projection(TupleDesc desc, const int *cols, int n) {
+    TupleDesc d = CreateTemplateTupleDesc(n);
+    for (int i = 0; i < n; i++) {
+        Form_pg_attribute a = TupleDescAttr(desc, cols[i]);
+        TupleDescInitEntry(d, static_cast<AttrNumber>(i + 1), NameStr(a->attname), a->atttypid, a->atttypmod, 0);
+        TupleDescInitEntryCollation(d, static_cast<AttrNumber>(i + 1), a->attcollation);
+    }
+    return BlessTupleDesc(d);
+}
+
+// What one trigger call converts: everything here is palloc'd or plain.
+struct Work {
+    TupleDesc source;          // the transition tables' row type
+    TupleDesc payload_desc;    // projection onto the captured columns
+    TupleDesc key_desc;        // projection onto the key columns (multi-column keys)
+    const int *payload_cols;
+    int npayload;
+    const int *key_cols;
+    int nkey;
+    FmgrInfo to_jsonb;         // to_jsonb(record)
+    Oid key_output;            // output function of a single key column
+    Datum *values;             // scratch, source->natts
+    bool *nulls;
+};
+
+void init_work(Work &w, TupleDesc source, const std::vector<int> &pcols, const std::vector<int> &kcols) {
+    w.source = source;
+    w.payload_cols = pcols.data();
+    w.npayload = static_cast<int>(pcols.size());
+    w.key_cols = kcols.data();
+    w.nkey = static_cast<int>(kcols.size());
+    w.payload_desc = projection(source, w.payload_cols, w.npayload);
+    w.key_desc = w.nkey > 1 ? projection(source, w.key_cols, w.nkey) : nullptr;
+    fmgr_info(F_TO_JSONB, &w.to_jsonb);
+    // to_jsonb finds its argument's type in its call expression.
+    w.to_jsonb.fn_expr = reinterpret_cast<Node *>(makeFuncExpr(
+        F_TO_JSONB, JSONBOID, list_make1(makeNullConst(RECORDOID, -1, InvalidOid)), InvalidOid, InvalidOid,
+        COERCE_EXPLICIT_CALL));
+    w.key_output = InvalidOid;
+    if (w.nkey == 1) {
+        bool varlena;
+        getTypeOutputInfo(TupleDescAttr(source, w.key_cols[0])->atttypid, &w.key_output, &varlena);
+    }
+    w.values = static_cast<Datum *>(palloc(sizeof(Datum) * static_cast<Size>(source->natts)));
+    w.nulls = static_cast<bool *>(palloc(sizeof(bool) * static_cast<Size>(source->natts)));
+}
+
+Datum row_jsonb(Work &w, TupleDesc desc, const int *cols, int n, TupleTableSlot *slot) {
+    for (int i = 0; i < n; i++) {
+        w.values[i] = slot->tts_values[cols[i]];
+        w.nulls[i] = slot->tts_isnull[cols[i]];
+    }
+    HeapTuple t = heap_form_tuple(desc, w.values, w.nulls);
+    return FunctionCall1(&w.to_jsonb, HeapTupleGetDatum(t));
+}
+
+// The key as text: a single column's text form, or the JSON of several.
+text *row_key(Work &w, TupleTableSlot *slot) {
+    if (w.nkey == 0) return nullptr;
+    if (w.nkey == 1) {
+        if (slot->tts_isnull[w.key_cols[0]]) return nullptr;
+        return cstring_to_text(OidOutputFunctionCall(w.key_output, slot->tts_values[w.key_cols[0]]));
+    }
+    Jsonb *j = DatumGetJsonbP(row_jsonb(w, w.key_desc, w.key_cols, w.nkey, slot));
+    return cstring_to_text(JsonbToCString(nullptr, &j->root, static_cast<int>(VARSIZE(j))));
+}
+
+Datum jsonb_from(StringInfo s) { return DirectFunctionCall1(jsonb_in, CStringGetDatum(s->data)); }
+
+// Headers shared by all rows of a statement, without the closing brace.
+void common_headers(StringInfo s, const char *op, const char *table, uint64 xid, int64 statement) {
+    appendStringInfoString(s, "{\"op\": ");
+    escape_json(s, op);
+    appendStringInfoString(s, ", \"table\": ");
+    escape_json(s, table);
+    appendStringInfo(s, ", \"xid\": \"" UINT64_FORMAT "\", \"statement\": " INT64_FORMAT, xid, statement);
+}
+
+// Per-backend statement counter within the current top-level transaction.
+uint64 counter_xid = 0;
+int64 counter = 0;
+
+int64 next_statement(uint64 xid) {
+    if (counter_xid != xid) {
+        counter_xid = xid;
+        counter = 0;
+    }
+    return ++counter;
+}
+
+// The customisation hook, set-wise: one query per chunk, run as the hook's
+// owner (never the writer, never the extension's owner). Rewrites payloads
+// (a NULL payload keeps the default) and drops the rows it does not emit
+// (emit false). Returns how many messages are left, compacted in order.
+int64 apply_hook(const Config &cfg, const char *op, stream::Message *msgs, const Datum *new_rows,
+                 const Datum *old_rows, int64 n) {
+    static const Oid types[] = {TEXTOID, JSONBARRAYOID, JSONBARRAYOID};
+    SPIPlanPtr p = spi::plan("SELECT h.payload, h.emit FROM unnest($2, $3) WITH ORDINALITY AS u(n, o, i)"
+                             " CROSS JOIN LATERAL " + cfg.hook + "($1, u.n, u.o) AS h ORDER BY u.i",
+                             3, types);
+    std::vector<bool> new_null(static_cast<size_t>(n)), old_null(static_cast<size_t>(n));
+    Datum args[3];
+    pg_call([&]() {
+        bool *nn = static_cast<bool *>(palloc(sizeof(bool) * static_cast<Size>(n)));
+        bool *on = static_cast<bool *>(palloc(sizeof(bool) * static_cast<Size>(n)));
+        for (int64 i = 0; i < n; i++) {
+            nn[i] = new_rows[i] == Datum(0);
+            on[i] = old_rows[i] == Datum(0);
+        }
+        int dims[1] = {static_cast<int>(n)};
+        int lbs[1] = {1};
+        args[0] = CStringGetTextDatum(op);
+        args[1] = PointerGetDatum(construct_md_array(const_cast<Datum *>(new_rows), nn, 1, dims, lbs, JSONBOID, -1,
+                                                     false, TYPALIGN_INT));
+        args[2] = PointerGetDatum(construct_md_array(const_cast<Datum *>(old_rows), on, 1, dims, lbs, JSONBOID, -1,
+                                                     false, TYPALIGN_INT));
+    });
+    Oid saved_user = InvalidOid;
+    int saved_sec = 0;
+    GetUserIdAndSecContext(&saved_user, &saved_sec);
+    SetUserIdAndSecContext(cfg.hook_owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    uint64 got = 0;
+    try {
+        got = spi::execute(p, args, nullptr, false);
+    } catch (...) {
+        SetUserIdAndSecContext(saved_user, saved_sec);
+        throw;
+    }
+    SetUserIdAndSecContext(saved_user, saved_sec);
+    if (got != static_cast<uint64>(n))
+        throw Error(sqlstate::internal_error, "the capture hook returned " + std::to_string(got) + " rows for " +
+                                                  std::to_string(n));
+    int64 kept = 0;
+    for (int64 i = 0; i < n; i++) {
+        bool pnull = false, enull = false;
+        Datum payload = spi::value(static_cast<uint64>(i), 1, &pnull);
+        Datum emit = spi::value(static_cast<uint64>(i), 2, &enull);
+        if (!enull && !DatumGetBool(emit)) continue;  // suppressed
+        msgs[kept] = msgs[i];
+        if (!pnull) msgs[kept].payload = payload;
+        kept++;
+    }
+    return kept;
+}
+
+}  // namespace
+
+}  // namespace pgstreamx::capture
+
+using namespace pgstreamx;
+using namespace pgstreamx::capture;
+
+// pgstreamx._capture_trigger(): AFTER ... FOR EACH STATEMENT on captured
+// tables and their partitions (sql/pgstreamx--0.1.0.sql, "Table capture").
+PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        throw Error(sqlstate::feature_not_supported, "pgstreamx._capture_trigger() must be called as a trigger");
+    TriggerData *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+    const TriggerEvent ev = td->tg_event;
+    if (!TRIGGER_FIRED_AFTER(ev) || !TRIGGER_FIRED_FOR_STATEMENT(ev))
+        throw Error(sqlstate::feature_not_supported, "pgstreamx._capture_trigger() must be AFTER ... FOR EACH STATEMENT");
+    const char *op = TRIGGER_FIRED_BY_INSERT(ev)   ? "insert"
+                     : TRIGGER_FIRED_BY_UPDATE(ev) ? "update"
+                     : TRIGGER_FIRED_BY_DELETE(ev) ? "delete"
+                                                   : "truncate";
+    const bool is_update = TRIGGER_FIRED_BY_UPDATE(ev), is_truncate = TRIGGER_FIRED_BY_TRUNCATE(ev);
+    Tuplestorestate *primary = TRIGGER_FIRED_BY_DELETE(ev) ? td->tg_oldtable : td->tg_newtable;
+    if (!is_truncate && (!primary || (is_update && !td->tg_oldtable)))
+        throw Error(sqlstate::feature_not_supported, "pgstreamx capture triggers need their transition tables",
+                    {}, "Create them with pgstreamx.capture_table().");
+    // Statements that touch no row append nothing.
+    if (!is_truncate && tuplestore_tuple_count(primary) == 0) return PointerGetDatum(nullptr);
+
+    Relation rel = td->tg_relation;
+    const Oid relid = RelationGetRelid(rel);
+    Oid root = relid;
+    const char *nsp = nullptr, *relname = nullptr;
+    pg_call([&]() {
+        if (rel->rd_rel->relispartition) root = llast_oid(get_partition_ancestors(relid));
+        nsp = get_namespace_name(get_rel_namespace(root));
+        relname = get_rel_name(root);
+    });
+    if (!nsp || !relname) throw Error(sqlstate::undefined_object, "the captured table was dropped");
+    const std::string table = std::string(nsp) + "." + relname;
+
+    spi::Scope scope;
+    Config cfg;
+    if (!config_for(root, cfg)) return PointerGetDatum(nullptr);  // uncaptured meanwhile
+    const stream::Info &s = stream::lookup(cfg.stream);
+    std::string topic = table + "." + op;
+    for (char &c : topic) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    const uint64 xid = pg_call([]() { return U64FromFullTransactionId(GetTopFullTransactionId()); });
+    const int64 statement = next_statement(xid);
+
+    Datum topic_d = pg_call([&]() { return CStringGetTextDatum(topic.c_str()); });
+    if (is_truncate) {
+        Datum headers = pg_call([&]() {
+            StringInfoData h;
+            initStringInfo(&h);
+            common_headers(&h, op, table.c_str(), xid, statement);
+            appendStringInfoChar(&h, '}');
+            return jsonb_from(&h);
+        });
+        Datum payload = pg_call([&]() {
+            StringInfoData p;
+            initStringInfo(&p);
+            appendStringInfoString(&p, "{\"table\": ");
+            escape_json(&p, table.c_str());
+            appendStringInfoChar(&p, '}');
+            return jsonb_from(&p);
+        });
+        stream::Message m{payload, Datum(0), nullptr, topic_d, headers};
+        stream::append_messages(s, &m, 1, nullptr);
+        return PointerGetDatum(nullptr);
+    }
+
+    TupleDesc source = RelationGetDescr(rel);
+    std::vector<int> pcols, kcols;
+    choose_columns(source, cfg, pcols, kcols);
+    Work w;
+    pg_call([&]() { init_work(w, source, pcols, kcols); });
+
+    // Per chunk: the rows' payloads, keys, headers (and old rows for the hook).
+    std::vector<stream::Message> msgs(static_cast<size_t>(chunk_rows));
+    std::vector<Datum> new_rows(static_cast<size_t>(chunk_rows)), old_rows(static_cast<size_t>(chunk_rows));
+    MemoryContext chunk_cxt = pg_call([]() {
+        return AllocSetContextCreate(CurrentMemoryContext, "pgstreamx capture chunk", ALLOCSET_DEFAULT_SIZES);
+    });
+    TupleTableSlot *slot = nullptr, *old_slot = nullptr;
+    Datum shared_headers = 0;
+    pg_call([&]() {
+        slot = MakeSingleTupleTableSlot(source, &TTSOpsMinimalTuple);
+        if (is_update) old_slot = MakeSingleTupleTableSlot(source, &TTSOpsMinimalTuple);
+        tuplestore_rescan(primary);
+        if (is_update) tuplestore_rescan(td->tg_oldtable);
+        if (!is_update) {
+            StringInfoData h;
+            initStringInfo(&h);
+            common_headers(&h, op, table.c_str(), xid, statement);
+            appendStringInfoChar(&h, '}');
+            shared_headers = jsonb_from(&h);
+        }
+    });
+
+    for (bool more = true; more;) {
+        int64 n = 0;
+        // Convert up to chunk_rows rows (plain C inside: no C++ objects are
+        // created while PostgreSQL may raise).
+        pg_call([&]() {
+            MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
+            while (n < chunk_rows) {
+                if (!tuplestore_gettupleslot(primary, true, false, slot)) {
+                    more = false;
+                    break;
+                }
+                slot_getallattrs(slot);
+                Datum payload = row_jsonb(w, w.payload_desc, w.payload_cols, w.npayload, slot);
+                Datum headers = shared_headers;
+                old_rows[n] = Datum(0);
+                if (is_update) {
+                    // Old and new rows are recorded in step, one pair per
+                    // updated row (trigger.c, AfterTriggerSaveEvent).
+                    if (!tuplestore_gettupleslot(td->tg_oldtable, true, false, old_slot))
+                        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                                        errmsg("pgstreamx: update transition tables differ in length")));
+                    slot_getallattrs(old_slot);
+                    Datum old_json = row_jsonb(w, w.payload_desc, w.payload_cols, w.npayload, old_slot);
+                    old_rows[n] = old_json;
+                    StringInfoData h;
+                    initStringInfo(&h);
+                    common_headers(&h, op, table.c_str(), xid, statement);
+                    appendStringInfoString(&h, ", \"changed\": [");
+                    bool first = true;
+                    for (int i = 0; i < w.npayload; i++) {
+                        const int c = w.payload_cols[i];
+                        Form_pg_attribute a = TupleDescAttr(source, c);
+                        const bool same = slot->tts_isnull[c] == old_slot->tts_isnull[c] &&
+                                          (slot->tts_isnull[c] ||
+                                           datum_image_eq(slot->tts_values[c], old_slot->tts_values[c],
+                                                          a->attbyval, a->attlen));
+                        if (same) continue;
+                        if (!first) appendStringInfoString(&h, ", ");
+                        escape_json(&h, NameStr(a->attname));
+                        first = false;
+                    }
+                    Jsonb *oj = DatumGetJsonbP(old_json);
+                    appendStringInfoString(&h, "], \"old\": ");
+                    appendStringInfoString(&h, JsonbToCString(nullptr, &oj->root, static_cast<int>(VARSIZE(oj))));
+                    appendStringInfoChar(&h, '}');
+                    headers = jsonb_from(&h);
+                }
+                new_rows[n] = TRIGGER_FIRED_BY_DELETE(ev) ? Datum(0) : payload;
+                if (TRIGGER_FIRED_BY_DELETE(ev)) old_rows[n] = payload;
+                msgs[n].payload = payload;
+                msgs[n].payload_bytes = Datum(0);
+                msgs[n].key = row_key(w, slot);
+                msgs[n].topic = topic_d;
+                msgs[n].headers = headers;
+                n++;
+            }
+            MemoryContextSwitchTo(old);
+        });
+        if (n == 0) break;
+        if (!cfg.hook.empty()) n = apply_hook(cfg, op, msgs.data(), new_rows.data(), old_rows.data(), n);
+        for (int64 i = 0; i < n; i++) stream::check_message_size(msgs[i].payload, msgs[i].headers);
+        stream::append_messages(s, msgs.data(), n, nullptr);
+        pg_call([&]() { MemoryContextReset(chunk_cxt); });
+    }
+    pg_call([&]() {
+        ExecDropSingleTupleTableSlot(slot);
+        if (old_slot) ExecDropSingleTupleTableSlot(old_slot);
+        MemoryContextDelete(chunk_cxt);
+    });
+    return PointerGetDatum(nullptr);
+}
