@@ -398,7 +398,14 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
         if (!cfg.hook.empty()) n = apply_hook(cfg, op, msgs.data(), new_rows.data(), old_rows.data(), n);
         for (int64 i = 0; i < n; i++) stream::check_message_size(msgs[i].payload, msgs[i].headers);
         stream::append_messages(s, msgs.data(), n, nullptr);
-        pg_call([&]() { MemoryContextReset(chunk_cxt); });
+        pg_call([&]() {
+            // A tuplestore that spilled to disk hands out tuples palloc'd in
+            // the current context (chunk_cxt) and owned by the slot: clear
+            // the slots before the context goes.
+            ExecClearTuple(slot);
+            if (old_slot) ExecClearTuple(old_slot);
+            MemoryContextReset(chunk_cxt);
+        });
     }
     pg_call([&]() {
         ExecDropSingleTupleTableSlot(slot);
