@@ -47,15 +47,6 @@ SELECT bool_and(payload->>'id' = headers->'old'->>'id' AND payload->>'name' = up
        count(*) AS updates
 FROM pgstreamx.s_public_users WHERE topic = 'public.users.update' AND (payload->>'id')::int BETWEEN 10 AND 14;
 
--- Large statements: transition tables that spill to disk (work_mem) are
--- read in chunks; every row is captured once.
-SET work_mem = '64kB';
-INSERT INTO users SELECT i, 'bulk', 'b@example.com', 'x' FROM generate_series(1000, 5999) i;
-UPDATE users SET name = 'bulk2' WHERE id >= 1000;
-RESET work_mem;
-SELECT topic, count(*), count(DISTINCT payload->>'id') AS ids FROM pgstreamx.s_public_users
-WHERE (payload->>'id')::int >= 1000 GROUP BY 1 ORDER BY 1;
-
 -- TRUNCATE: one event.
 TRUNCATE users;
 SELECT topic, payload, headers->>'op' AS op FROM pgstreamx.s_public_users WHERE topic LIKE '%truncate';
@@ -69,6 +60,15 @@ INSERT INTO users VALUES (20, 'eve', 'eve@example.com', 's', 33);
 ALTER TABLE users DROP COLUMN email;
 INSERT INTO users VALUES (21, 'fay', 's', 44);
 SELECT payload FROM pgstreamx.s_public_users WHERE topic = 'public.users.insert' AND (payload->>'id')::int >= 20 ORDER BY seq;
+
+-- Large statements: transition tables that spill to disk (work_mem) are
+-- read in chunks; every row is captured once.
+SET work_mem = '64kB';
+INSERT INTO users (id, name) SELECT i, 'bulk' FROM generate_series(1000, 5999) i;
+UPDATE users SET name = 'bulk2' WHERE id >= 1000;
+RESET work_mem;
+SELECT topic, count(*), count(DISTINCT payload->>'id') AS ids FROM pgstreamx.s_public_users
+WHERE (payload->>'id')::int >= 1000 GROUP BY 1 ORDER BY 1;
 
 -- Column options and a key: all changes of one row go to one partition.
 CREATE TABLE public.orders (region text, no int, total numeric, note text, PRIMARY KEY (region, no));

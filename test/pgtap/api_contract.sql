@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgstreamx;
 
-SELECT plan(55);
+SELECT plan(61);
 
 -- The extension and its schema.
 SELECT has_extension('pgstreamx', 'pgstreamx is installed');
@@ -31,7 +31,10 @@ SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name
                                         '_horizon', '_switch_segment', '_oldest_inflight', '_log', '_trim_log',
                                         '_stream_stats', '_consumer_stats', 'expire_consumers',
                                         'rotate_stream', 'seal_segment', 'truncate_segment', 'maintain',
-                                        '_rebalance', 'join_group', 'heartbeat', 'leave_group', '_stream_config'],
+                                        '_rebalance', 'join_group', 'heartbeat', 'leave_group', '_stream_config',
+                                        'capture_table', 'uncapture_table', '_capture_table', '_uncapture_table',
+                                        '_capture_trigger', '_capture_sync_triggers', '_capture_on_ddl',
+                                        '_capture_on_sql_drop'],
                      'schema pgstreamx has exactly the documented functions');
 
 -- version()
@@ -106,6 +109,17 @@ SELECT throws_ok($$SELECT pgstreamx.create_stream('lagx', max_lag => '0 s')$$, '
                  'max_lag must be positive: 22023');
 SELECT has_column('pgstreamx', 'streams', 'dropped_unread', 'streams shows what max_lag dropped unread');
 SELECT has_column('pgstreamx', 'consumers', 'dropped_unread', 'consumers shows what each one lost to max_lag');
+
+-- Table capture.
+SELECT has_function('pgstreamx', 'capture_table',
+    ARRAY['regclass', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'text[]', 'text[]', 'text[]', 'regprocedure', 'integer']);
+SELECT has_function('pgstreamx', 'uncapture_table', ARRAY['regclass']);
+SELECT has_view('pgstreamx', 'captures', 'view captures exists');
+SELECT throws_ok($$SELECT pgstreamx.capture_table('pg_class')$$, '42809', NULL, 'a system catalog cannot be captured: 42809');
+SELECT throws_ok($$SELECT pgstreamx.uncapture_table('pg_class')$$, '42704', NULL, 'uncapturing a table that is not captured: 42704');
+SELECT function_privs_are('pgstreamx', 'capture_table',
+    ARRAY['regclass', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'text[]', 'text[]', 'text[]', 'regprocedure', 'integer'],
+    'pgstreamx_producer', ARRAY[]::text[]);
 
 -- Reserved GUC prefix.
 SELECT throws_ok($$SET pgstreamx.no_such_setting = 1$$, '42602', NULL,
