@@ -11,6 +11,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use PgstreamxTest;
 use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('stream_crash');
@@ -82,17 +85,7 @@ my %committed;    # partition -> highest offset whose COMMIT returned
 my $nacked = scalar keys %acked;
 ok($nacked > 0, "$nacked messages were acknowledged before the crash");
 
-# Restart (a start right after kill9 may need retries on PG 15).
-# Wait for the killed postmaster and its orphaned backends to be gone, then
-# start; a start right after kill9 may still find them (PG 15), so retry.
-for (1 .. 100) { last unless kill(0, $oldpid); select(undef, undef, undef, 0.1); }
-my $started = 0;
-for (1 .. 30) {
-    $node->{_pid} = undef;    # the pid file left by kill -9 is stale
-    $started = $node->start(fail_ok => 1);
-    last if $started;
-    sleep 1;
-}
+my $started = start_after_kill9($node, $oldpid);
 ok($started, 'server restarted after kill -9');
 
 my $rows = $node->safe_psql('postgres', q{SELECT payload->>'id', count(*) FROM pgstreamx.s_crash GROUP BY 1});

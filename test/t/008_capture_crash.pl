@@ -8,6 +8,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use PgstreamxTest;
 
 my $node = PostgreSQL::Test::Cluster->new('capture_crash');
 $node->init;
@@ -24,19 +27,11 @@ $open->query_safe(q{BEGIN; INSERT INTO bulk SELECT i, 'open' FROM generate_serie
 
 my $n = 20000;
 $node->safe_psql('postgres', qq{INSERT INTO bulk SELECT i, repeat('x', 50) FROM generate_series(1, $n) i});
-my $oldpid = $node->safe_psql('postgres', 'SELECT pg_backend_pid()');
+my $oldpid = $node->{_pid};
 $node->kill9;
 eval { $open->quit };
 
-my $pm = $node->data_dir . '/postmaster.pid';
-for (1 .. 100) { last unless -e $pm && kill(0, $oldpid); select(undef, undef, undef, 0.1); }
-my $started = 0;
-for (1 .. 30) {
-    $node->{_pid} = undef;    # the pid file left by kill -9 is stale
-    $started = $node->start(fail_ok => 1);
-    last if $started;
-    sleep 1;
-}
+my $started = start_after_kill9($node, $oldpid);
 ok($started, 'server restarted after kill -9');
 
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bulk}), $n, 'the committed rows are there');
