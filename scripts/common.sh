@@ -63,11 +63,13 @@ make_scratch() {
 # of the machine, so two runs (two checkouts, tests beside a benchmark) would
 # replace each other's library under a running server. Held until the
 # calling script exits.
+# The wait is bounded: a process that inherited the lock (a server started
+# by such a run and left running) must not hang every later run.
 hold_install_lock() {
     exec 9>/var/lock/pgstreamx-install.lock 2>/dev/null || exec 9>/var/tmp/pgstreamx-install.lock
     if ! flock -n 9; then
-        log "waiting for another pgstreamx test or benchmark run to finish"
-        flock 9
+        log "waiting for another pgstreamx test or benchmark run to finish (at most 10 minutes)"
+        flock -w 600 9 || log "still locked after 10 minutes: going on without the lock"
     fi
 }
 

@@ -92,6 +92,12 @@ SELECT pgstreamx.capture_table('items', hook => 'public.items_hook(text,jsonb,js
 INSERT INTO items VALUES (1, 'shown', false), (2, 'hidden', true), (3, 'shown too', false);
 DELETE FROM items WHERE id = 3;
 SELECT topic, payload FROM pgstreamx.s_public_items ORDER BY seq;
+-- Its owner is checked when it runs: handed to a superuser, it is refused.
+ALTER FUNCTION public.items_hook(text, jsonb, jsonb) OWNER TO CURRENT_USER;
+SELECT error_of($$INSERT INTO items VALUES (9, 'x', false)$$);
+ALTER FUNCTION public.items_hook(text, jsonb, jsonb) OWNER TO pgstreamx_hook_owner;
+INSERT INTO items VALUES (9, 'x', false);
+SELECT count(*) AS items_events FROM pgstreamx.s_public_items;
 CREATE FUNCTION public.bad_hook(a int) RETURNS int LANGUAGE sql AS 'SELECT a';
 CREATE TABLE public.other (id int PRIMARY KEY);
 SELECT error_of($$SELECT pgstreamx.capture_table('other', hook => 'public.bad_hook(int)')$$);

@@ -8,6 +8,7 @@
 // customisation hook (run as the hook's owner); rows go to the stream in
 // chunks with table_multi_insert. No per-row SPI, no PL/pgSQL.
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pgstreamx/error.hpp"
@@ -25,7 +26,7 @@ struct Config {
     std::vector<std::string> columns, exclude, key;
     bool has_columns = false;
     std::string hook;       // schema-qualified, quoted; empty: none
-    Oid hook_owner = InvalidOid;
+    Oid hook_oid = InvalidOid;  // its owner is looked up per statement (ALTER FUNCTION ... OWNER)
 };
 
 std::vector<std::string> text_array(uint64 row, int col) {
@@ -44,12 +45,18 @@ std::vector<std::string> text_array(uint64 row, int col) {
     return out;
 }
 
+// Per backend: the configuration each capture trigger (by its OID) stands
+// for. capture_table/uncapture_table always create/drop the triggers with
+// the catalog row, so a changed capture comes with new trigger OIDs and is
+// looked up again; an entry is never stale while its trigger exists.
+std::unordered_map<Oid, Config> *configs = nullptr;
+
 bool config_for(Oid root, Config &cfg) {
     static const Oid types[] = {OIDOID};
     SPIPlanPtr p = spi::plan(
         "SELECT c.stream, c.columns, c.exclude_columns, c.key_columns,"
         "       CASE WHEN c.hook IS NOT NULL THEN quote_ident(n.nspname) || '.' || quote_ident(f.proname) END,"
-        "       f.proowner, c.columns IS NOT NULL"
+        "       f.oid, c.columns IS NOT NULL"
         " FROM pgstreamx.capture_config c"
         " LEFT JOIN pg_catalog.pg_proc f ON f.oid = c.hook"
         " LEFT JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace"
@@ -65,7 +72,7 @@ bool config_for(Oid root, Config &cfg) {
     Datum h = spi::value(0, 5, &isnull);
     if (!isnull) cfg.hook = TextDatumGetCString(h);
     Datum o = spi::value(0, 6, &isnull);
-    if (!isnull) cfg.hook_owner = DatumGetObjectId(o);
+    if (!isnull) cfg.hook_oid = DatumGetObjectId(o);
     cfg.has_columns = DatumGetBool(spi::value(0, 7, &isnull));
     return true;
 }
@@ -209,10 +216,27 @@ int64 apply_hook(const Config &cfg, const char *op, stream::Message *msgs, const
         args[2] = PointerGetDatum(construct_md_array(const_cast<Datum *>(old_rows), on, 1, dims, lbs, JSONBOID, -1,
                                                      false, TYPALIGN_INT));
     });
+    // The hook's owner now (not when it was captured), never a superuser.
+    Oid owner = InvalidOid;
+    bool super = false;
+    const Oid hook_oid = cfg.hook_oid;
+    pg_call([&]() {
+        HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(hook_oid));
+        if (!HeapTupleIsValid(tup))
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION), errmsg("the capture hook no longer exists"),
+                            errhint("Capture the table again with pgstreamx.uncapture_table() and capture_table().")));
+        owner = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tup))->proowner;
+        ReleaseSysCache(tup);
+        super = superuser_arg(owner);
+    });
+    if (super)
+        throw Error(sqlstate::insufficient_privilege, "the capture hook is owned by a superuser",
+                    "The hook runs with its owner's rights inside every writer's transaction.",
+                    "ALTER FUNCTION ... OWNER TO a role without superuser rights.");
     Oid saved_user = InvalidOid;
     int saved_sec = 0;
     GetUserIdAndSecContext(&saved_user, &saved_sec);
-    SetUserIdAndSecContext(cfg.hook_owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    SetUserIdAndSecContext(owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     uint64 got = 0;
     try {
         got = spi::execute(p, args, nullptr, false);
@@ -278,8 +302,15 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
     const std::string table = std::string(nsp) + "." + relname;
 
     spi::Scope scope;
-    Config cfg;
-    if (!config_for(root, cfg)) return PointerGetDatum(nullptr);  // uncaptured meanwhile
+    if (!configs) configs = new std::unordered_map<Oid, Config>();
+    const Oid tgoid = td->tg_trigger->tgoid;
+    auto it = configs->find(tgoid);
+    if (it == configs->end()) {
+        Config fresh;
+        if (!config_for(root, fresh)) return PointerGetDatum(nullptr);  // uncaptured meanwhile
+        it = configs->emplace(tgoid, std::move(fresh)).first;
+    }
+    const Config &cfg = it->second;
     const stream::Info &s = stream::lookup(cfg.stream);
     std::string topic = table + "." + op;
     for (char &c : topic) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);

@@ -62,6 +62,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_namespace.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
