@@ -167,7 +167,8 @@ BEGIN
             DETAIL = format('partitions = %s', coalesce(partitions::text, 'NULL'));
     END IF;
     IF retention IS NULL OR retention <= interval '0' THEN
-        RAISE EXCEPTION 'retention must be a positive interval' USING ERRCODE = '22023';
+        RAISE EXCEPTION 'retention must be a positive interval' USING ERRCODE = '22023',
+            HINT = 'For example retention => ''7 days''.';
     END IF;
     IF max_lag IS NOT NULL AND max_lag <= interval '0' THEN
         RAISE EXCEPTION 'max_lag must be a positive interval or NULL' USING ERRCODE = '22023',
@@ -213,6 +214,44 @@ BEGIN
     SELECT sid, g, CASE WHEN g = 0 THEN 'current' ELSE 'empty' END,
            CASE WHEN g = 0 THEN clock_timestamp() END
     FROM generate_series(0, segments - 1) g;
+END
+$fn$;
+
+-- Changes a stream's retention and max_lag policy (NULL: unchanged;
+-- drop_max_lag => true removes the policy). Takes effect at the next
+-- maintain(); segment and partition counts are fixed at creation.
+CREATE FUNCTION @extschema@.alter_stream(
+    name text,
+    retention interval DEFAULT NULL,
+    max_lag interval DEFAULT NULL,
+    drop_max_lag boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.stream_config;
+BEGIN
+    cfg := @extschema@._stream_config(name, lock => true);
+    IF retention IS NOT NULL AND retention <= interval '0' THEN
+        RAISE EXCEPTION 'retention must be a positive interval' USING ERRCODE = '22023',
+            HINT = 'For example retention => ''7 days''.';
+    END IF;
+    IF max_lag IS NOT NULL AND max_lag <= interval '0' THEN
+        RAISE EXCEPTION 'max_lag must be a positive interval or NULL' USING ERRCODE = '22023',
+            HINT = 'Pass drop_max_lag => true to remove the policy.';
+    END IF;
+    IF max_lag IS NOT NULL AND coalesce(drop_max_lag, false) THEN
+        RAISE EXCEPTION 'max_lag and drop_max_lag contradict each other' USING ERRCODE = '22023',
+            HINT = 'Pass either a new max_lag or drop_max_lag => true.';
+    END IF;
+    UPDATE @extschema@.stream_config c
+    SET retention = coalesce(alter_stream.retention, c.retention),
+        max_lag = CASE WHEN coalesce(drop_max_lag, false) THEN NULL ELSE coalesce(alter_stream.max_lag, c.max_lag) END
+    WHERE c.id = cfg.id;
+    PERFORM @extschema@._log(name, 'altered', format('retention %s, max_lag %s',
+        (SELECT c.retention FROM @extschema@.stream_config c WHERE c.id = cfg.id),
+        coalesce((SELECT c.max_lag::text FROM @extschema@.stream_config c WHERE c.id = cfg.id), 'none')));
 END
 $fn$;
 
@@ -1115,6 +1154,7 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.version() TO pgstreamx_producer, pgstreamx_consumer, pgstreamx_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.shared_memory() TO pgstreamx_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.create_stream(text, int, interval, int, interval),
+                          @extschema@.alter_stream(text, interval, interval, boolean),
                           @extschema@.drop_stream(text, boolean)
     TO pgstreamx_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.list_streams() TO pgstreamx_producer, pgstreamx_consumer, pgstreamx_admin;

@@ -112,6 +112,14 @@ SELECT name, max_lag, dropped_unread, messages FROM pgstreamx.streams WHERE name
 SELECT count(*) AS dropped_logged FROM pgstreamx.maintenance_log WHERE object = 'lag' AND action = 'dropped_unread';
 -- The consumers go on with what is left: the 3 newer messages, nothing twice.
 SELECT count(*) AS behind_reads FROM pgstreamx.poll('lag', 'behind', 1000);
+-- alter_stream changes retention and the policy.
+SELECT pgstreamx.alter_stream('lag', retention => '2 hours', max_lag => '3 days');
+SELECT retention, max_lag FROM pgstreamx.stream_config WHERE name = 'lag';
+SELECT pgstreamx.alter_stream('lag', drop_max_lag => true);
+SELECT retention, max_lag FROM pgstreamx.stream_config WHERE name = 'lag';
+SELECT error_of($$SELECT pgstreamx.alter_stream('lag', retention => '0 s')$$);
+SELECT error_of($$SELECT pgstreamx.alter_stream('lag', max_lag => '1 day', drop_max_lag => true)$$);
+SELECT error_of($$SELECT pgstreamx.alter_stream('nope', retention => '1 day')$$);
 SELECT pgstreamx.drop_stream('lag');
 
 -- Step functions: errors.

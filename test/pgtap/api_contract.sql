@@ -25,7 +25,7 @@ SELECT matches(pgstreamx.version(), '^\d+\.\d+\.\d+$', 'version() is semver');
 
 -- Exactly these functions exist (no accidental API).
 SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name', '_holder_alive',
-                                        'create_stream', 'drop_stream', 'list_streams',
+                                        'create_stream', 'alter_stream', 'drop_stream', 'list_streams',
                                         'append', 'append_batch', 'create_consumer', 'drop_consumer',
                                         'poll', 'commit_offset', 'seek',
                                         '_horizon', '_switch_segment', '_oldest_inflight', '_log', '_trim_log',
