@@ -57,7 +57,10 @@ sleep "$IDLE_S"
 w1=$(ticks "$worker") l1=$(ticks "$launcher") r1=$(psql_ -d idle -c 'SELECT rounds FROM pgstreamx.maintenance_stats')
 line=$(awk -v w=$((w1 - w0)) -v l=$((l1 - l0)) -v hz="$hz" -v s="$IDLE_S" -v r=$((r1 - r0)) -v n="$naptime" \
     -v d="$(date -u '+%Y-%m-%d %H:%M UTC')" 'BEGIN {
-    printf "| %s | %s | %d s | %d | %.2f s (%.3f %%) | %.2f s (%.3f %%) |", d, n, s, r, w / hz, 100 * w / hz / s, l / hz, 100 * l / hz / s }')
+    tick = 1 / hz
+    fw = w > 0 ? sprintf("%.2f s (%.3f %%)", w / hz, 100 * w / hz / s) : sprintf("< %.2f s (< %.3f %%)", tick, 100 * tick / s)
+    fl = l > 0 ? sprintf("%.2f s (%.3f %%)", l / hz, 100 * l / hz / s) : sprintf("< %.2f s (< %.3f %%)", tick, 100 * tick / s)
+    printf "| %s | %s | %d s | %d | %s | %s |", d, n, s, r, fw, fl }')
 echo "$line"
 [ "$WRITE_DOCS" = 1 ] || exit 0
 DOC=$ROOT/docs/benchmarks.md
@@ -68,7 +71,8 @@ if ! grep -q '^## Background worker idle cost' "$DOC"; then
 
 `bench/worker_idle.sh`: one database with pgstreamx and one empty stream; the
 worker's and the launcher's utime+stime from `/proc/<pid>/stat` over an idle
-period (one core = 100 %). Rounds are `maintain()` calls in that period. A
+period (one core = 100 %; `/proc` counts in ticks of 1/CLK_TCK = 10 ms, so
+"< 0.01 s" means no tick was charged). Rounds are `maintain()` calls in that period. A
 measurement, not a test.
 
 | when | naptime | period | rounds | worker CPU | launcher CPU |
