@@ -52,7 +52,7 @@ SELECT * FROM pg_temp.stats();
 SELECT action FROM pgstreamx.maintenance_log WHERE object = 'mt' ORDER BY id;
 
 -- (A segment in use is skipped with NOWAIT and counted as
--- segments_skipped_locked: see test/specs/stream_retention.spec.)
+-- segments_skipped_locked: see test/specs/maintain_locked.spec.)
 
 -- The maintenance lock: held by this session, maintain() in this session
 -- nests; the lock is released at its end.
