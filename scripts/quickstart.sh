@@ -48,6 +48,7 @@ psql_cmd() { echo "psql -h $1 -p $QS_PORT -U postgres $DB"; }
 
 start() {
     ensure_packages "${BUILD_PACKAGES[@]}"
+    hold_install_lock  # make install replaces the one system-wide library
     build_and_install "$ROOT"
 
     local dir data

@@ -730,16 +730,36 @@ BEGIN
 END
 $fn$;
 
--- All maintenance of this database, one committed step at a time. For
--- pg_cron: SELECT cron.schedule('pgstreamx', '* * * * *', 'CALL pgstreamx.maintain()');
+-- All maintenance of this database, one committed step at a time. Run by the
+-- pgstreamx worker every pgstreamx.naptime, or by pg_cron:
+--   SELECT cron.schedule('pgstreamx-maintain', '* * * * *', 'CALL pgstreamx.maintain()');
+-- Concurrent calls (worker, pg_cron, a human) are safe: the first takes the
+-- database's maintenance lock and does the work; the others log
+-- 'skipped_busy', count it and return at once. What it did is counted in
+-- pgstreamx.maintenance_stats (each counter in the step's own transaction).
 CREATE PROCEDURE @extschema@.maintain()
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
     st   record;
     sealed int;
+    res  text;
+    n    int;
 BEGIN
-    PERFORM @extschema@.expire_consumers();
+    IF NOT @extschema@._maintenance_lock() THEN
+        PERFORM @extschema@._count('skipped_busy');
+        PERFORM @extschema@._log('maintain', 'skipped_busy',
+            format('another session (pid %s) is running maintain() in this database',
+                   coalesce((SELECT l.pid::text FROM pg_catalog.pg_locks l
+                             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 1885827960
+                               AND l.objid = 1 AND l.objsubid = 1
+                               AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                                 WHERE d.datname = pg_catalog.current_database())
+                             LIMIT 1), '?')));
+        RETURN;
+    END IF;
+    n := @extschema@.expire_consumers();
+    PERFORM @extschema@._count('consumers_expired', n);
     COMMIT;
     FOR st IN SELECT c.name FROM @extschema@.stream_config c ORDER BY c.name LOOP
         -- finish seals interrupted by a crash or an error
@@ -753,10 +773,18 @@ BEGIN
         FOR sealed IN SELECT s.segment FROM @extschema@.stream_segments s
                       JOIN @extschema@.stream_config c ON c.id = s.stream_id
                       WHERE c.name = st.name AND s.state IN ('sealed', 'sealing') ORDER BY s.sealed_at LOOP
-            PERFORM @extschema@.truncate_segment(st.name, sealed);
+            res := @extschema@.truncate_segment(st.name, sealed);
+            IF res = 'truncated' THEN
+                PERFORM @extschema@._count('segments_truncated');
+            ELSIF res = 'skipped: locked' THEN
+                PERFORM @extschema@._count('segments_skipped_locked');
+            END IF;
             COMMIT;
         END LOOP;
         sealed := @extschema@.rotate_stream(st.name);
+        IF sealed IS NOT NULL THEN
+            PERFORM @extschema@._count('segments_rotated');
+        END IF;
         COMMIT;
         IF sealed IS NOT NULL THEN
             PERFORM @extschema@.seal_segment(st.name, sealed);
@@ -764,7 +792,10 @@ BEGIN
         END IF;
     END LOOP;
     PERFORM @extschema@._trim_log();
+    PERFORM @extschema@._count('rounds');
     COMMIT;
+    -- (an error above aborts the transaction, which releases the lock too)
+    PERFORM @extschema@._maintenance_unlock();
 END
 $fn$;
 
@@ -1146,6 +1177,113 @@ $fn$;
 
 CREATE VIEW @extschema@.consumers AS SELECT * FROM @extschema@._consumer_stats();
 COMMENT ON VIEW @extschema@.consumers IS 'named consumers: committed offset, lag in messages and age, lease';
+
+-- ---------------------------------------------------------------------------
+-- Background worker and maintenance bookkeeping (docs/operations.md;
+-- docs/sql-api.md, "Background worker and maintenance statistics";
+-- src/worker.cpp). The launcher starts a worker in every database that has
+-- pgstreamx; the worker runs maintain() every pgstreamx.naptime.
+-- ---------------------------------------------------------------------------
+CREATE TABLE @extschema@.maintenance_counters (
+    counter text PRIMARY KEY CHECK (counter IN ('rounds', 'skipped_busy', 'segments_truncated',
+                                                'segments_skipped_locked', 'segments_rotated',
+                                                'consumers_expired')),
+    value   bigint NOT NULL DEFAULT 0 CHECK (value >= 0),
+    last_at timestamptz            -- when it last grew
+);
+COMMENT ON TABLE @extschema@.maintenance_counters IS 'what pgstreamx.maintain() did, counted since CREATE EXTENSION (read pgstreamx.maintenance_stats)';
+INSERT INTO @extschema@.maintenance_counters (counter)
+VALUES ('rounds'), ('skipped_busy'), ('segments_truncated'), ('segments_skipped_locked'),
+       ('segments_rotated'), ('consumers_expired');
+
+-- Internal: add n (>= 0) to a maintenance counter, in the caller's transaction.
+CREATE FUNCTION @extschema@._count(counter text, n bigint DEFAULT 1)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF counter IS NULL OR n IS NULL THEN
+        RAISE EXCEPTION 'maintenance counter and increment must not be null'
+            USING ERRCODE = '22004', HINT = 'Pass a counter name of pgstreamx.maintenance_counters and n >= 0.';
+    END IF;
+    IF n < 0 THEN
+        RAISE EXCEPTION 'maintenance counters only grow: n = %', n
+            USING ERRCODE = '22023', HINT = 'Pass n >= 0.';
+    END IF;
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    UPDATE @extschema@.maintenance_counters c SET value = c.value + n, last_at = clock_timestamp()
+    WHERE c.counter = _count.counter;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown maintenance counter "%"', counter
+            USING ERRCODE = '22023',
+                  HINT = 'Use one of rounds, skipped_busy, segments_truncated, segments_skipped_locked, segments_rotated, consumers_expired.';
+    END IF;
+END
+$fn$;
+
+-- Internal: maintain()'s session advisory lock of this database (pg_locks:
+-- advisory, classid 1885827960, objid 1, objsubid 1), taken without waiting;
+-- released by _maintenance_unlock() or when the holding transaction aborts.
+CREATE FUNCTION @extschema@._maintenance_lock()
+RETURNS boolean
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__maintenance_lock';
+
+CREATE FUNCTION @extschema@._maintenance_unlock()
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__maintenance_unlock';
+
+CREATE VIEW @extschema@.maintenance_stats AS
+SELECT max(c.value) FILTER (WHERE c.counter = 'rounds')                  AS rounds,
+       max(c.last_at) FILTER (WHERE c.counter = 'rounds')                AS last_round_at,
+       max(c.value) FILTER (WHERE c.counter = 'skipped_busy')            AS skipped_busy,
+       max(c.last_at) FILTER (WHERE c.counter = 'skipped_busy')          AS last_skipped_at,
+       max(c.value) FILTER (WHERE c.counter = 'segments_truncated')      AS segments_truncated,
+       max(c.value) FILTER (WHERE c.counter = 'segments_skipped_locked') AS segments_skipped_locked,
+       max(c.value) FILTER (WHERE c.counter = 'segments_rotated')        AS segments_rotated,
+       max(c.value) FILTER (WHERE c.counter = 'consumers_expired')       AS consumers_expired,
+       (SELECT l.pid FROM pg_catalog.pg_locks l
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 1885827960 AND l.objid = 1
+          AND l.objsubid = 1
+          AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                            WHERE d.datname = pg_catalog.current_database())
+        LIMIT 1)                                                         AS running_pid
+FROM @extschema@.maintenance_counters c;
+COMMENT ON VIEW @extschema@.maintenance_stats IS 'maintain() rounds, rounds skipped because another one ran, segments truncated, rotated and skipped because locked, consumers expired; the session running it now';
+
+-- Internal: the launcher's table of databases (needs shared_preload_libraries).
+CREATE FUNCTION @extschema@._workers(OUT datid oid, OUT state text, OUT pid int,
+                                     OUT started_at timestamptz, OUT paused boolean)
+RETURNS SETOF record
+LANGUAGE c VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__workers';
+
+CREATE VIEW @extschema@.workers AS
+SELECT d.datname AS database, w.state, w.pid, w.started_at, w.paused
+FROM @extschema@._workers() w LEFT JOIN pg_catalog.pg_database d ON d.oid = w.datid;
+COMMENT ON VIEW @extschema@.workers IS 'pgstreamx background workers: every database the launcher knows, whether it has pgstreamx, the serving worker';
+
+-- Internal: wakes the launcher when this transaction commits, so that
+-- CREATE EXTENSION pgstreamx gets its worker within moments.
+CREATE FUNCTION @extschema@._worker_notify()
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__worker_notify';
+
+REVOKE ALL ON FUNCTION @extschema@._count(text, bigint), @extschema@._maintenance_lock(),
+                       @extschema@._maintenance_unlock(), @extschema@._workers(),
+                       @extschema@._worker_notify() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._count(text, bigint), @extschema@._maintenance_lock(),
+                          @extschema@._maintenance_unlock(), @extschema@._workers()
+    TO pgstreamx_admin;
+GRANT SELECT ON @extschema@.maintenance_stats, @extschema@.maintenance_counters, @extschema@.workers
+    TO pgstreamx_admin;
+
+SELECT @extschema@._worker_notify();
 
 -- ---------------------------------------------------------------------------
 -- Privileges: revoke from PUBLIC, grant to the roles that need each function.

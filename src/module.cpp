@@ -7,6 +7,7 @@
 #include "pgstreamx/shmem.hpp"
 #include "pgstreamx/stream.hpp"
 #include "pgstreamx/wakeup.hpp"
+#include "pgstreamx/worker.hpp"
 
 #ifndef PGSTREAMX_VERSION
 #error "PGSTREAMX_VERSION must be defined by the build (see Makefile)"
@@ -35,12 +36,14 @@ void xact_callback(XactEvent event, void *) {
             case XACT_EVENT_PARALLEL_COMMIT:
                 offsets::at_xact_end(true);
                 wakeup::at_xact_end(true);
+                worker::at_xact_end(true);
                 break;
             case XACT_EVENT_ABORT:
             case XACT_EVENT_PARALLEL_ABORT:
             case XACT_EVENT_PREPARE:
                 offsets::at_xact_end(false);
                 wakeup::at_xact_end(false);
+                worker::at_xact_end(false);
                 break;
             default:
                 break;
@@ -66,6 +69,7 @@ void _PG_init(void) {
         }
 
         pgstreamx::stream::define_gucs();
+        pgstreamx::worker::define_gucs();
 
         // Reserve the prefix so that a misspelt pgstreamx.* setting is an
         // error instead of a silent placeholder.
@@ -76,6 +80,9 @@ void _PG_init(void) {
         if (!preloading) return;
         pgstreamx::wakeup::register_shmem();
         pgstreamx::offsets::register_shmem();
+        pgstreamx::worker::register_shmem();
+        pgstreamx::worker::register_launcher();
+        pgstreamx::worker::install_utility_hook();
         pgstreamx::shmem::install_hooks();
     });
 }

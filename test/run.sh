@@ -22,7 +22,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 SUITES=${SUITES:-unit regress pgtap isolation tap}
 TEST_PACKAGES=("${BUILD_PACKAGES[@]}" libgtest-dev postgresql-$PG_MAJOR-pgtap
-               libtap-parser-sourcehandler-pgtap-perl libipc-run-perl)
+               libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
+               postgresql-$PG_MAJOR-cron)
 
 declare -A PASSED FAILED NOTE
 record() { PASSED[$1]=$2; FAILED[$1]=$3; NOTE[$1]=${4:-}; }
@@ -70,6 +71,8 @@ port = $PGPORT_T
 listen_addresses = ''
 unix_socket_directories = '$WORK'
 max_prepared_transactions = 10
+# regress/isolation call maintain() themselves, deterministically
+pgstreamx.worker_enabled = off
 fsync = off
 log_min_messages = warning
 CONF

@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgstreamx;
 
-SELECT plan(61);
+SELECT plan(71);
 
 -- The extension and its schema.
 SELECT has_extension('pgstreamx', 'pgstreamx is installed');
@@ -34,7 +34,8 @@ SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name
                                         '_rebalance', 'join_group', 'heartbeat', 'leave_group', '_stream_config',
                                         'capture_table', 'uncapture_table', '_capture_table', '_uncapture_table',
                                         '_capture_trigger', '_capture_sync_triggers', '_capture_on_ddl',
-                                        '_capture_on_sql_drop'],
+                                        '_capture_on_sql_drop',
+                                        '_count', '_maintenance_lock', '_maintenance_unlock', '_workers', '_worker_notify'],
                      'schema pgstreamx has exactly the documented functions');
 
 -- version()
@@ -48,8 +49,8 @@ SELECT isnt_definer('pgstreamx', 'version', ARRAY[]::text[]);
 SELECT has_function('pgstreamx', 'shared_memory', ARRAY[]::text[]);
 SELECT function_returns('pgstreamx', 'shared_memory', ARRAY[]::text[], 'setof record');
 SELECT isnt_definer('pgstreamx', 'shared_memory', ARRAY[]::text[]);
-SELECT bag_eq($$SELECT segment FROM pgstreamx.shared_memory()$$, ARRAY['pgstreamx wakeup', 'pgstreamx offsets'],
-              'shared_memory() lists the wake-up and offsets segments');
+SELECT bag_eq($$SELECT segment FROM pgstreamx.shared_memory()$$, ARRAY['pgstreamx wakeup', 'pgstreamx offsets', 'pgstreamx worker'],
+              'shared_memory() lists the wake-up, offsets and worker segments');
 
 -- Streams: signatures and return types are the contract.
 SELECT has_function('pgstreamx', 'create_stream', ARRAY['text', 'integer', 'interval', 'integer', 'interval']);
@@ -86,6 +87,22 @@ SELECT has_view('pgstreamx', 'consumers', 'view pgstreamx.consumers');
 SELECT is((SELECT prokind::text FROM pg_proc WHERE oid = 'pgstreamx.maintain()'::regprocedure), 'p',
           'maintain() is a procedure (it commits per step)');
 SELECT ok(NOT has_function_privilege('public', 'pgstreamx.maintain()', 'EXECUTE'), 'PUBLIC cannot CALL maintain()');
+
+-- Background worker and maintenance statistics.
+SELECT has_view('pgstreamx', 'maintenance_stats', 'view pgstreamx.maintenance_stats');
+SELECT has_view('pgstreamx', 'workers', 'view pgstreamx.workers');
+SELECT columns_are('pgstreamx', 'maintenance_stats',
+                   ARRAY['rounds', 'last_round_at', 'skipped_busy', 'last_skipped_at', 'segments_truncated',
+                         'segments_skipped_locked', 'segments_rotated', 'consumers_expired', 'running_pid'],
+                   'maintenance_stats has the documented columns');
+SELECT columns_are('pgstreamx', 'workers', ARRAY['database', 'state', 'pid', 'started_at', 'paused'],
+                   'workers has the documented columns');
+SELECT function_returns('pgstreamx', '_maintenance_lock', ARRAY[]::text[], 'boolean');
+SELECT is_definer('pgstreamx', '_count', ARRAY['text', 'bigint']);
+SELECT throws_ok($$SELECT pgstreamx._count('nope')$$, '22023', NULL, '_count: unknown counter is 22023');
+SELECT ok(NOT has_table_privilege('public', 'pgstreamx.maintenance_stats', 'SELECT'), 'PUBLIC cannot read maintenance_stats');
+SELECT ok(has_table_privilege('pgstreamx_admin', 'pgstreamx.maintenance_stats', 'SELECT'), 'pgstreamx_admin reads maintenance_stats');
+SELECT ok(NOT has_function_privilege('pgstreamx_admin', 'pgstreamx._worker_notify()', 'EXECUTE'), '_worker_notify() is for the install script only');
 
 -- Roles and privileges: nothing for PUBLIC.
 SELECT has_role('pgstreamx_producer');
