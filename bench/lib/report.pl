@@ -470,6 +470,13 @@ BENCH_PROFILE=async make bench      # synchronous_commit = off, adds its section
 BENCH_QUICK=1 make bench            # smoke run, <= 2 min, results only in bench/results/
 ```
 EOF
+    # Sections other scripts append (bench/worker_idle.sh) survive a rewrite.
+    if (open(my $old, '<', "$docs/benchmarks.md")) {
+        local $/;
+        my $prev = <$old>;
+        close $old;
+        $md .= "\n$1" if defined $prev && $prev =~ /\n(## Background worker idle cost\n.*)\z/s;
+    }
     open(my $fh, '>', "$docs/benchmarks.md") or die "$docs/benchmarks.md: $!";
     print $fh $md;
     close $fh;
