@@ -98,6 +98,14 @@ SELECT error_of($$INSERT INTO items VALUES (9, 'x', false)$$);
 ALTER FUNCTION public.items_hook(text, jsonb, jsonb) OWNER TO pgstreamx_hook_owner;
 INSERT INTO items VALUES (9, 'x', false);
 SELECT count(*) AS items_events FROM pgstreamx.s_public_items;
+-- A STRICT hook would be skipped for inserts and deletes (one argument is NULL): refused.
+CREATE FUNCTION public.strict_hook(op text, new_row jsonb, old_row jsonb, OUT payload jsonb, OUT emit boolean)
+LANGUAGE sql STRICT AS $$ SELECT new_row, false $$;
+ALTER FUNCTION public.strict_hook(text, jsonb, jsonb) OWNER TO pgstreamx_hook_owner;
+CREATE TABLE public.strict_t (id int PRIMARY KEY);
+SELECT error_of($$SELECT pgstreamx.capture_table('strict_t', hook => 'public.strict_hook(text,jsonb,jsonb)')$$);
+DROP TABLE public.strict_t;
+DROP FUNCTION public.strict_hook(text, jsonb, jsonb);
 CREATE FUNCTION public.bad_hook(a int) RETURNS int LANGUAGE sql AS 'SELECT a';
 CREATE TABLE public.other (id int PRIMARY KEY);
 SELECT error_of($$SELECT pgstreamx.capture_table('other', hook => 'public.bad_hook(int)')$$);
@@ -113,6 +121,12 @@ INSERT INTO measurements VALUES (1, '2026-05-01', 1), (2, '2027-05-01', 2);
 INSERT INTO measurements_2026 VALUES (3, '2026-06-01', 3);
 INSERT INTO measurements_2027 VALUES (4, '2027-06-01', 4);
 SELECT topic, payload->>'id' AS id FROM pgstreamx.s_public_measurements ORDER BY seq;
+-- A detached partition is no longer captured (its triggers go).
+ALTER TABLE measurements DETACH PARTITION measurements_2027;
+SELECT count(*) AS detached_triggers FROM pg_trigger WHERE tgrelid = 'public.measurements_2027'::regclass;
+INSERT INTO measurements_2027 VALUES (5, '2027-07-01', 5);
+SELECT count(*) AS measurement_events FROM pgstreamx.s_public_measurements;
+DROP TABLE measurements_2027;
 
 -- Errors.
 CREATE VIEW public.users_view AS SELECT * FROM users;
@@ -145,6 +159,45 @@ SELECT error_of($$SELECT count(*) FROM pgstreamx.poll('public_other', 'x')$$);
 RESET ROLE;
 SELECT count(*) AS writer_events FROM pgstreamx.s_public_other;
 
+-- A non-superuser admin who owns a table captures and uncaptures it; the
+-- rows are converted with the writer's rights (a user-defined cast to json
+-- of a column type runs as the writer, not as the extension's owner).
+CREATE ROLE pgstreamx_table_owner IN ROLE pgstreamx_admin;
+GRANT USAGE ON SCHEMA pgstreamx_test TO pgstreamx_table_owner;
+GRANT CREATE ON SCHEMA public TO pgstreamx_table_owner;
+CREATE TYPE public.mood AS ENUM ('ok');
+CREATE TABLE public.cast_log (who text);
+GRANT INSERT ON public.cast_log TO PUBLIC;
+CREATE FUNCTION public.mood_json(public.mood) RETURNS json LANGUAGE plpgsql
+AS $$ BEGIN INSERT INTO public.cast_log VALUES (current_user); RETURN to_json($1::text); END $$;
+CREATE CAST (public.mood AS json) WITH FUNCTION public.mood_json(public.mood);
+SET ROLE pgstreamx_table_owner;
+CREATE TABLE public.moods (id int PRIMARY KEY, m public.mood);
+SELECT pgstreamx.capture_table('public.moods');
+GRANT INSERT ON public.moods TO pgstreamx_writer;
+RESET ROLE;
+SET ROLE pgstreamx_writer;
+INSERT INTO public.moods VALUES (1, 'ok');
+RESET ROLE;
+SELECT who FROM public.cast_log;
+SELECT payload FROM pgstreamx.s_public_moods;
+SET ROLE pgstreamx_table_owner;
+SELECT pgstreamx.uncapture_table('public.moods');
+DROP TABLE public.moods;
+RESET ROLE;
+SELECT pgstreamx.drop_stream('public_moods');
+DROP CAST (public.mood AS json);
+DROP FUNCTION public.mood_json(public.mood);
+DROP TABLE public.cast_log;
+DROP TYPE public.mood;
+REVOKE CREATE ON SCHEMA public FROM pgstreamx_table_owner;
+REVOKE USAGE ON SCHEMA pgstreamx_test FROM pgstreamx_table_owner;
+DROP ROLE pgstreamx_table_owner;
+
+-- A hook dropped after capture: writes fail instead of going out unfiltered.
+DROP FUNCTION public.items_hook(text, jsonb, jsonb);
+SELECT error_of($$INSERT INTO items VALUES (10, 'x', true)$$);
+
 -- Dropping a captured table removes its capture; uncapture removes triggers.
 DROP TABLE public.other;
 SELECT count(*) AS other_captures FROM pgstreamx.captures WHERE stream = 'public_other';
@@ -157,7 +210,7 @@ SELECT count(*) AS order_events FROM pgstreamx.s_order_events;
 SELECT pgstreamx.uncapture_table(tbl) FROM pgstreamx.captures ORDER BY tbl::text;
 DROP TABLE public.users, public.orders, public.items, public.measurements, public.nokey CASCADE;
 DROP VIEW IF EXISTS public.users_view;
-DROP FUNCTION public.items_hook(text, jsonb, jsonb), public.bad_hook(int);
+DROP FUNCTION public.bad_hook(int);
 DROP ROLE pgstreamx_hook_owner;
 REVOKE USAGE ON SCHEMA pgstreamx_test FROM pgstreamx_writer;
 DROP ROLE pgstreamx_writer;

@@ -74,7 +74,7 @@ CREATE TABLE @extschema@.stream_config (
     chunk           int NOT NULL CHECK (chunk > 0),
     hwm             regclass[] NOT NULL,          -- one sequence per partition
     max_lag         interval CHECK (max_lag > interval '0'), -- NULL: retention never drops unread messages
-    dropped_unread  bigint NOT NULL DEFAULT 0,    -- messages max_lag dropped before some consumer read them
+    dropped_unread  bigint NOT NULL DEFAULT 0,    -- sum over consumers of the messages max_lag dropped before they read them
     created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     CHECK (current_segment >= 0 AND current_segment < segments),
     CHECK (cardinality(hwm) = partitions)
@@ -696,6 +696,7 @@ BEGIN
             PERFORM 1 FROM @extschema@.consumer_offsets o
             WHERE o.stream_id = cfg.id AND o.committed_seq < (mxs)[o.partition + 1]
             FOR UPDATE NOWAIT;
+            PERFORM 1 FROM @extschema@.stream_config c WHERE c.id = cfg.id FOR UPDATE NOWAIT;
         EXCEPTION WHEN lock_not_available THEN
             PERFORM @extschema@._log(stream, 'skipped_locked', format('segment %s: a consumer is committing; retried next round', seg.segment));
             RETURN 'skipped: locked';
@@ -823,7 +824,8 @@ CREATE TABLE @extschema@.capture_config (
     columns         text[],                 -- only these columns (NULL: all)
     exclude_columns text[],                 -- never these
     key_columns     text[],                 -- choose the partition (NULL: no key)
-    hook            regprocedure,           -- (op text, new_row jsonb, old_row jsonb) -> (payload jsonb, emit boolean)
+    hook            text,                   -- signature of (op text, new_row jsonb, old_row jsonb) -> (payload jsonb, emit boolean);
+                                            -- text, not regprocedure: pg_upgrade refuses reg* columns other than regclass/regtype
     created_by      name NOT NULL DEFAULT current_user,
     created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     CHECK (inserts OR updates OR deletes OR truncates)
@@ -854,7 +856,10 @@ BEGIN
     IF NOT FOUND THEN
         RETURN 0;
     END IF;
+    -- Foreign-table partitions cannot have transition-table triggers: their
+    -- changes are not captured (docs/sql-api.md).
     FOR r IN SELECT pt.relid, pt.level FROM pg_partition_tree(t) pt
+             JOIN pg_class k ON k.oid = pt.relid WHERE k.relkind IN ('r', 'p')
              UNION ALL SELECT t, 0 WHERE pg_partition_root(t) IS NULL LOOP
         IF cfg.inserts AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_insert') THEN
             EXECUTE format('CREATE TRIGGER pgstreamx_capture_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgstreamx_new '
@@ -882,14 +887,47 @@ BEGIN
 END
 $fn$;
 
--- Internal, SECURITY DEFINER part of capture_table (the caller's rights were
--- checked by capture_table): the catalog row, the stream, the triggers.
+-- Internal: the role the session acts as (SET ROLE), which a SECURITY
+-- DEFINER function cannot see as current_user.
+CREATE FUNCTION @extschema@._outer_user()
+RETURNS oid
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__outer_user';
+
+-- Internal: raises 42501 unless the session's role owns the table (and the
+-- hook, which must not belong to a superuser). The SECURITY DEFINER parts
+-- of capture_table/uncapture_table check again, since they can be called
+-- directly.
+CREATE FUNCTION @extschema@._capture_check_owner(t regclass, hook text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    me oid := @extschema@._outer_user();
+    h  regprocedure := to_regprocedure(hook);
+BEGIN
+    IF NOT pg_has_role(me, (SELECT c.relowner FROM pg_class c WHERE c.oid = t), 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', t USING ERRCODE = '42501',
+            HINT = 'Only the owner of a table (or a member of its owning role) can capture it.';
+    END IF;
+    IF hook IS NOT NULL AND (h IS NULL OR NOT pg_has_role(me, (SELECT p.proowner FROM pg_proc p WHERE p.oid = h), 'USAGE')
+                             OR (SELECT r.rolsuper FROM pg_roles r JOIN pg_proc p ON p.proowner = r.oid WHERE p.oid = h)) THEN
+        RAISE EXCEPTION 'hook % is not a function of yours that a non-superuser owns', hook USING ERRCODE = '42501',
+            HINT = 'The hook runs with its owner''s rights: use a function you own, owned by a role without superuser rights.';
+    END IF;
+END
+$fn$;
+
+-- Internal, SECURITY DEFINER part of capture_table: the catalog row, the
+-- stream, the triggers.
 CREATE FUNCTION @extschema@._capture_table(cfg @extschema@.capture_config, partitions int)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+    PERFORM @extschema@._capture_check_owner(cfg.tbl, cfg.hook);
     IF NOT EXISTS (SELECT 1 FROM @extschema@.stream_config s WHERE s.name = cfg.stream) THEN
         PERFORM @extschema@.create_stream(cfg.stream, partitions => partitions);
     END IF;
@@ -926,6 +964,9 @@ BEGIN
         RAISE EXCEPTION 'tbl must not be null' USING ERRCODE = '22004';
     END IF;
     SELECT * INTO rel FROM pg_class c WHERE c.oid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::oid USING ERRCODE = '42P01';
+    END IF;
     nsp := (SELECT n.nspname FROM pg_namespace n WHERE n.oid = rel.relnamespace);
     IF rel.relkind NOT IN ('r', 'p') THEN
         RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '42809',
@@ -973,7 +1014,9 @@ BEGIN
         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
         WHERE i.indrelid = tbl AND i.indisreplident;
     END IF;
-    IF key IS NULL AND coalesce(partitions, 1) > 1 THEN
+    IF key IS NULL AND greatest(coalesce(partitions, 1),
+                                coalesce((SELECT s.partitions FROM @extschema@.stream_config s
+                                          WHERE s.name = coalesce(capture_table.stream, lower(nsp) || '_' || lower(rel.relname))), 1)) > 1 THEN
         RAISE EXCEPTION 'table "%" has no primary key or replica identity index', tbl USING ERRCODE = '55000',
             DETAIL = 'With more than one partition, the key decides the partition, so that all changes of a row stay in order.',
             HINT = 'Add a primary key, pass key_columns, or use partitions => 1.';
@@ -982,12 +1025,12 @@ BEGIN
         SELECT * INTO h FROM pg_proc p WHERE p.oid = hook;
         IF h.pronargs <> 3 OR h.proargtypes[0] <> 'text'::regtype OR h.proargtypes[1] <> 'jsonb'::regtype
            OR h.proargtypes[2] <> 'jsonb'::regtype
-           OR h.proretset OR h.prokind <> 'f'
+           OR h.proretset OR h.prokind <> 'f' OR h.proisstrict
            OR h.proallargtypes IS DISTINCT FROM ARRAY['text'::regtype, 'jsonb'::regtype, 'jsonb'::regtype, 'jsonb'::regtype, 'bool'::regtype]::oid[]
            OR h.proargmodes IS DISTINCT FROM ARRAY['i', 'i', 'i', 'o', 'o']::"char"[]
            OR h.proargnames[4:5] IS DISTINCT FROM ARRAY['payload', 'emit'] THEN
             RAISE EXCEPTION 'hook % does not have the hook signature', hook USING ERRCODE = '42P13',
-                HINT = 'Declare it as (op text, new_row jsonb, old_row jsonb, OUT payload jsonb, OUT emit boolean).';
+                HINT = 'Declare it as (op text, new_row jsonb, old_row jsonb, OUT payload jsonb, OUT emit boolean), not STRICT (new_row or old_row is NULL for inserts and deletes).';
         END IF;
         IF NOT pg_has_role(current_user, h.proowner, 'USAGE') THEN
             RAISE EXCEPTION 'must be owner of function %', hook USING ERRCODE = '42501',
@@ -1013,7 +1056,7 @@ BEGIN
     cfg.columns := columns;
     cfg.exclude_columns := exclude_columns;
     cfg.key_columns := key;
-    cfg.hook := hook;
+    cfg.hook := hook::text;
     cfg.created_by := current_user;
     cfg.created_at := clock_timestamp();
     PERFORM @extschema@._capture_table(cfg, coalesce(partitions, 1));
@@ -1030,6 +1073,7 @@ AS $fn$
 DECLARE
     r record;
 BEGIN
+    PERFORM @extschema@._capture_check_owner(t);
     FOR r IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_trigger g
              WHERE g.tgfoid = '@extschema@._capture_trigger()'::regprocedure
                AND g.tgrelid IN (SELECT pt.relid FROM pg_partition_tree(t) pt UNION ALL SELECT t) LOOP
@@ -1087,15 +1131,30 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     t regclass;
+    r record;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.capture_config) THEN
         RETURN;
     END IF;
+    -- New or attached partitions of a captured table get its triggers. Only
+    -- once the captured table has its own: while pg_restore rebuilds a
+    -- dump, the triggers come from the dump itself (after the constraints).
     FOR t IN SELECT DISTINCT c.tbl FROM pg_event_trigger_ddl_commands() d
              JOIN @extschema@.capture_config c
                ON c.tbl::oid = d.objid OR c.tbl::oid = pg_partition_root(d.objid::regclass)::oid
-             WHERE d.classid = 'pg_class'::regclass LOOP
+             WHERE d.classid = 'pg_class'::regclass
+               AND EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.tbl
+                           AND g.tgfoid = '@extschema@._capture_trigger()'::regprocedure) LOOP
         PERFORM @extschema@._capture_sync_triggers(t);
+    END LOOP;
+    -- A detached partition stops being captured: drop the triggers of tables
+    -- that are neither captured nor in a captured table's partition tree.
+    FOR r IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_trigger g
+             WHERE g.tgfoid = '@extschema@._capture_trigger()'::regprocedure
+               AND NOT EXISTS (SELECT 1 FROM @extschema@.capture_config c
+                               WHERE c.tbl::oid = g.tgrelid
+                                  OR c.tbl::oid IN (SELECT a.relid FROM pg_partition_ancestors(g.tgrelid) a)) LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', r.tgname, r.rel);
     END LOOP;
 END
 $fn$;
@@ -1110,6 +1169,15 @@ GRANT EXECUTE ON FUNCTION @extschema@.capture_table(regclass, text, boolean, boo
                           @extschema@.uncapture_table(regclass)
     TO pgstreamx_admin;
 GRANT SELECT ON @extschema@.captures TO pgstreamx_admin, pgstreamx_consumer;
+GRANT SELECT ON @extschema@.capture_config TO pgstreamx_admin;
+-- capture_table/uncapture_table run as their caller; their internal parts
+-- check the caller's ownership themselves.
+GRANT EXECUTE ON FUNCTION @extschema@._check_name(text, text),
+                          @extschema@._capture_table(@extschema@.capture_config, int),
+                          @extschema@._uncapture_table(regclass),
+                          @extschema@._capture_check_owner(regclass, text),
+                          @extschema@._outer_user()
+    TO pgstreamx_admin;
 
 -- ---------------------------------------------------------------------------
 -- Metrics views

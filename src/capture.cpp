@@ -7,6 +7,7 @@
 // columns, to_jsonb, key text; set-wise a single SPI query for the
 // customisation hook (run as the hook's owner); rows go to the stream in
 // chunks with table_multi_insert. No per-row SPI, no PL/pgSQL.
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,8 +26,8 @@ struct Config {
     std::string stream;
     std::vector<std::string> columns, exclude, key;
     bool has_columns = false;
-    std::string hook;       // schema-qualified, quoted; empty: none
-    Oid hook_oid = InvalidOid;  // its owner is looked up per statement (ALTER FUNCTION ... OWNER)
+    Oid hook_oid = InvalidOid;  // none: InvalidOid; name and owner looked up when it runs
+    Oid captured = InvalidOid;  // the captured table: this one or the ancestor it belongs to
 };
 
 std::vector<std::string> text_array(uint64 row, int col) {
@@ -41,39 +42,55 @@ std::vector<std::string> text_array(uint64 row, int col) {
         deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
     });
     for (int i = 0; i < n; i++)
-        if (!nulls[i]) out.emplace_back(TextDatumGetCString(elems[i]));
+        if (!nulls[i]) {
+            const char *c = pg_call([&]() { return TextDatumGetCString(elems[i]); });
+            out.emplace_back(c);
+        }
     return out;
 }
 
 // Per backend: the configuration each capture trigger (by its OID) stands
-// for. capture_table/uncapture_table always create/drop the triggers with
-// the catalog row, so a changed capture comes with new trigger OIDs and is
-// looked up again; an entry is never stale while its trigger exists.
+// for. capture_table/uncapture_table create/drop the triggers with the
+// catalog row, so a changed capture comes with new trigger OIDs; an entry is
+// also looked up again when the table it was found for is no longer the
+// firing table or one of its ancestors (DETACH/ATTACH).
 std::unordered_map<Oid, Config> *configs = nullptr;
 
-bool config_for(Oid root, Config &cfg) {
-    static const Oid types[] = {OIDOID};
+// The capture of the firing table: itself or its nearest captured ancestor
+// (chain[0] is the table, then its ancestors up to the root).
+bool config_for(const std::vector<Oid> &chain, Config &cfg) {
+    static const Oid types[] = {OIDARRAYOID};
     SPIPlanPtr p = spi::plan(
-        "SELECT c.stream, c.columns, c.exclude_columns, c.key_columns,"
-        "       CASE WHEN c.hook IS NOT NULL THEN quote_ident(n.nspname) || '.' || quote_ident(f.proname) END,"
-        "       f.oid, c.columns IS NOT NULL"
+        "SELECT c.stream, c.columns, c.exclude_columns, c.key_columns, c.hook IS NOT NULL,"
+        "       pg_catalog.to_regprocedure(c.hook), c.columns IS NOT NULL, c.tbl::pg_catalog.oid"
         " FROM pgstreamx.capture_config c"
-        " LEFT JOIN pg_catalog.pg_proc f ON f.oid = c.hook"
-        " LEFT JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace"
-        " WHERE c.tbl::pg_catalog.oid = $1",
+        " WHERE c.tbl::pg_catalog.oid = ANY ($1)"
+        " ORDER BY pg_catalog.array_position($1, c.tbl::pg_catalog.oid) LIMIT 1",
         1, types);
-    Datum args[] = {ObjectIdGetDatum(root)};
+    Datum args[1];
+    pg_call([&]() {
+        Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * chain.size()));
+        for (size_t i = 0; i < chain.size(); i++) elems[i] = ObjectIdGetDatum(chain[i]);
+        args[0] = PointerGetDatum(construct_array(elems, static_cast<int>(chain.size()), OIDOID, sizeof(Oid), true,
+                                                  TYPALIGN_INT));
+    });
     if (spi::execute(p, args, nullptr, true, 1) == 0) return false;
     bool isnull = false;
-    cfg.stream = TextDatumGetCString(spi::value(0, 1, &isnull));
+    Datum st = spi::value(0, 1, &isnull);
+    const char *stream_name = pg_call([&]() { return TextDatumGetCString(st); });
+    cfg.stream = stream_name;
     cfg.columns = text_array(0, 2);
     cfg.exclude = text_array(0, 3);
     cfg.key = text_array(0, 4);
-    Datum h = spi::value(0, 5, &isnull);
-    if (!isnull) cfg.hook = TextDatumGetCString(h);
+    const bool has_hook = DatumGetBool(spi::value(0, 5, &isnull));
     Datum o = spi::value(0, 6, &isnull);
-    if (!isnull) cfg.hook_oid = DatumGetObjectId(o);
+    if (has_hook && isnull)
+        // Fail closed: a hook that filtered rows must not silently stop filtering.
+        throw Error(sqlstate::undefined_function, "the capture hook of this table no longer exists", {},
+                    "Capture the table again: pgstreamx.uncapture_table(), then capture_table().");
+    if (has_hook) cfg.hook_oid = DatumGetObjectId(o);
     cfg.has_columns = DatumGetBool(spi::value(0, 7, &isnull));
+    cfg.captured = DatumGetObjectId(spi::value(0, 8, &isnull));
     return true;
 }
 
@@ -194,12 +211,38 @@ int64 next_statement(uint64 xid) {
 // (a NULL payload keeps the default) and drops the rows it does not emit
 // (emit false). Returns how many messages are left, compacted in order.
 int64 apply_hook(const Config &cfg, const char *op, stream::Message *msgs, const Datum *new_rows,
-                 const Datum *old_rows, int64 n) {
+                 const Datum *old_rows, int64 n, MemoryContext keep) {
+    // The hook's name and owner now (not when it was captured); never run
+    // as a superuser. Called by its current name: a renamed hook is found,
+    // an ambiguous one fails (nothing is emitted unfiltered).
+    Oid owner = InvalidOid;
+    bool super = false;
+    const char *nsp = nullptr, *name = nullptr;
+    const Oid hook_oid = cfg.hook_oid;
+    pg_call([&]() {
+        HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(hook_oid));
+        if (!HeapTupleIsValid(tup))
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION), errmsg("the capture hook no longer exists"),
+                            errhint("Capture the table again with pgstreamx.uncapture_table() and capture_table().")));
+        Form_pg_proc f = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tup));
+        owner = f->proowner;
+        nsp = quote_identifier(get_namespace_name(f->pronamespace));
+        name = quote_identifier(pstrdup(NameStr(f->proname)));
+        ReleaseSysCache(tup);
+        super = superuser_arg(owner);
+    });
+    if (super)
+        throw Error(sqlstate::insufficient_privilege, "the capture hook is owned by a superuser",
+                    "The hook runs with its owner's rights inside every writer's transaction.",
+                    "ALTER FUNCTION ... OWNER TO a role without superuser rights.");
+    const std::string sql = std::string("SELECT h.payload, h.emit FROM unnest($2, $3) WITH ORDINALITY AS u(n, o, i)"
+                                        " CROSS JOIN LATERAL ") +
+                            nsp + "." + name + "($1, u.n, u.o) AS h ORDER BY u.i";
+    // Its own SPI connection: arguments and results go with it at the end
+    // of the chunk (the kept payloads are copied into `keep` first).
+    spi::Scope scope;
     static const Oid types[] = {TEXTOID, JSONBARRAYOID, JSONBARRAYOID};
-    SPIPlanPtr p = spi::plan("SELECT h.payload, h.emit FROM unnest($2, $3) WITH ORDINALITY AS u(n, o, i)"
-                             " CROSS JOIN LATERAL " + cfg.hook + "($1, u.n, u.o) AS h ORDER BY u.i",
-                             3, types);
-    std::vector<bool> new_null(static_cast<size_t>(n)), old_null(static_cast<size_t>(n));
+    SPIPlanPtr p = spi::plan(sql, 3, types);
     Datum args[3];
     pg_call([&]() {
         bool *nn = static_cast<bool *>(palloc(sizeof(bool) * static_cast<Size>(n)));
@@ -216,23 +259,6 @@ int64 apply_hook(const Config &cfg, const char *op, stream::Message *msgs, const
         args[2] = PointerGetDatum(construct_md_array(const_cast<Datum *>(old_rows), on, 1, dims, lbs, JSONBOID, -1,
                                                      false, TYPALIGN_INT));
     });
-    // The hook's owner now (not when it was captured), never a superuser.
-    Oid owner = InvalidOid;
-    bool super = false;
-    const Oid hook_oid = cfg.hook_oid;
-    pg_call([&]() {
-        HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(hook_oid));
-        if (!HeapTupleIsValid(tup))
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION), errmsg("the capture hook no longer exists"),
-                            errhint("Capture the table again with pgstreamx.uncapture_table() and capture_table().")));
-        owner = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tup))->proowner;
-        ReleaseSysCache(tup);
-        super = superuser_arg(owner);
-    });
-    if (super)
-        throw Error(sqlstate::insufficient_privilege, "the capture hook is owned by a superuser",
-                    "The hook runs with its owner's rights inside every writer's transaction.",
-                    "ALTER FUNCTION ... OWNER TO a role without superuser rights.");
     Oid saved_user = InvalidOid;
     int saved_sec = 0;
     GetUserIdAndSecContext(&saved_user, &saved_sec);
@@ -253,9 +279,15 @@ int64 apply_hook(const Config &cfg, const char *op, stream::Message *msgs, const
         bool pnull = false, enull = false;
         Datum payload = spi::value(static_cast<uint64>(i), 1, &pnull);
         Datum emit = spi::value(static_cast<uint64>(i), 2, &enull);
-        if (!enull && !DatumGetBool(emit)) continue;  // suppressed
+        if (enull || !DatumGetBool(emit)) continue;  // emitted only when the hook says true
         msgs[kept] = msgs[i];
-        if (!pnull) msgs[kept].payload = payload;
+        if (!pnull)
+            msgs[kept].payload = pg_call([&]() {
+                MemoryContext old = MemoryContextSwitchTo(keep);
+                Datum copy = PointerGetDatum(PG_DETOAST_DATUM_COPY(payload));
+                MemoryContextSwitchTo(old);
+                return copy;
+            });
         kept++;
     }
     return kept;
@@ -288,30 +320,56 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
                     {}, "Create them with pgstreamx.capture_table().");
     // Statements that touch no row append nothing.
     if (!is_truncate && tuplestore_tuple_count(primary) == 0) return PointerGetDatum(nullptr);
+    // Old and new rows are paired in step: both tables must hold the same
+    // number (a BEFORE trigger suppressing the insert half of a
+    // cross-partition update would shift every later pair).
+    if (is_update && tuplestore_tuple_count(td->tg_oldtable) != tuplestore_tuple_count(primary))
+        throw Error(sqlstate::feature_not_supported, "cannot capture an update whose old and new rows differ in number",
+                    std::to_string(tuplestore_tuple_count(td->tg_oldtable)) + " old and " +
+                        std::to_string(tuplestore_tuple_count(primary)) +
+                        " new rows (a BEFORE INSERT trigger on a partition suppressed part of a row move?).",
+                    "Update the rows within their partition, or uncapture the table.");
 
     Relation rel = td->tg_relation;
     const Oid relid = RelationGetRelid(rel);
-    Oid root = relid;
+    // The firing table and its ancestors, nearest first.
+    std::vector<Oid> chain{relid};
+    if (rel->rd_rel->relispartition) {
+        List *ancestors = pg_call([&]() { return get_partition_ancestors(relid); });
+        ListCell *lc;
+        foreach (lc, ancestors) chain.push_back(lfirst_oid(lc));
+    }
+
+    // The catalog is read as the schema owner; nothing else runs with its
+    // rights (the rows are converted as the writer, like any trigger: a
+    // user-defined cast to json in a column type must not run as the owner).
+    if (!configs) configs = new std::unordered_map<Oid, Config>();
+    const Oid tgoid = td->tg_trigger->tgoid;
+    Config cfg;
+    stream::Info s;
+    {
+        spi::Scope scope;
+        auto it = configs->find(tgoid);
+        if (it != configs->end() && std::find(chain.begin(), chain.end(), it->second.captured) == chain.end()) {
+            configs->erase(it);  // detached or attached since: look again
+            it = configs->end();
+        }
+        if (it == configs->end()) {
+            Config fresh;
+            if (!config_for(chain, fresh)) return PointerGetDatum(nullptr);  // not captured (any more)
+            it = configs->emplace(tgoid, std::move(fresh)).first;
+        }
+        cfg = it->second;
+        s = stream::lookup(cfg.stream);
+    }
+    const Oid captured = cfg.captured;
     const char *nsp = nullptr, *relname = nullptr;
     pg_call([&]() {
-        if (rel->rd_rel->relispartition) root = llast_oid(get_partition_ancestors(relid));
-        nsp = get_namespace_name(get_rel_namespace(root));
-        relname = get_rel_name(root);
+        nsp = get_namespace_name(get_rel_namespace(captured));
+        relname = get_rel_name(captured);
     });
     if (!nsp || !relname) throw Error(sqlstate::undefined_object, "the captured table was dropped");
     const std::string table = std::string(nsp) + "." + relname;
-
-    spi::Scope scope;
-    if (!configs) configs = new std::unordered_map<Oid, Config>();
-    const Oid tgoid = td->tg_trigger->tgoid;
-    auto it = configs->find(tgoid);
-    if (it == configs->end()) {
-        Config fresh;
-        if (!config_for(root, fresh)) return PointerGetDatum(nullptr);  // uncaptured meanwhile
-        it = configs->emplace(tgoid, std::move(fresh)).first;
-    }
-    const Config &cfg = it->second;
-    const stream::Info &s = stream::lookup(cfg.stream);
     std::string topic = table + "." + op;
     for (char &c : topic) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     const uint64 xid = pg_call([]() { return U64FromFullTransactionId(GetTopFullTransactionId()); });
@@ -426,7 +484,8 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
             MemoryContextSwitchTo(old);
         });
         if (n == 0) break;
-        if (!cfg.hook.empty()) n = apply_hook(cfg, op, msgs.data(), new_rows.data(), old_rows.data(), n);
+        if (OidIsValid(cfg.hook_oid))
+            n = apply_hook(cfg, op, msgs.data(), new_rows.data(), old_rows.data(), n, chunk_cxt);
         for (int64 i = 0; i < n; i++) stream::check_message_size(msgs[i].payload, msgs[i].headers);
         stream::append_messages(s, msgs.data(), n, nullptr);
         pg_call([&]() {
@@ -445,3 +504,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
     });
     return PointerGetDatum(nullptr);
 }
+
+// pgstreamx._outer_user() -> oid: the role the session acts as (after SET
+// ROLE), unchanged by SECURITY DEFINER functions.
+PGSTREAMX_FUNCTION(pgstreamx__outer_user) { PG_RETURN_OID(GetOuterUserId()); }

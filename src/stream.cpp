@@ -318,6 +318,8 @@ void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_ou
     std::vector<int64> count(static_cast<size_t>(s.partitions), 0);
     for (int64 i = 0; i < n; i++) {
         const text *key = msgs[i].key;
+        if (key) check_field_length(VARSIZE_ANY_EXHDR(key), max_key, "key");
+        if (msgs[i].topic) check_field_length(VARSIZE_ANY_EXHDR(DatumGetPointer(msgs[i].topic)), max_topic, "topic");
         part[i] = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
         count[part[i]]++;
     }

@@ -32,6 +32,7 @@ inline constexpr SqlState invalid_name{"42602"};
 inline constexpr SqlState undefined_object{"42704"};
 inline constexpr SqlState duplicate_object{"42710"};
 inline constexpr SqlState insufficient_privilege{"42501"};
+inline constexpr SqlState undefined_function{"42883"};
 inline constexpr SqlState object_not_in_prerequisite_state{"55000"};
 inline constexpr SqlState lock_not_available{"55P03"};
 inline constexpr SqlState feature_not_supported{"0A000"};
