@@ -40,6 +40,19 @@ SELECT count(*) AS left_for_billing FROM pgstreamx.poll('demo', 'billing', 10);
 SELECT * FROM pgstreamx.join_group('demo', 'shipping', 'worker-1');
 SELECT * FROM pgstreamx.join_group('demo', 'shipping', 'worker-2');
 
+\echo '-- table-change capture: changes of a table become messages of a stream, in the writing transaction'
+DROP TABLE IF EXISTS public.demo_customers;  -- takes its capture with it
+SELECT pgstreamx.drop_stream('public_demo_customers', if_exists => true);
+CREATE TABLE public.demo_customers (id int PRIMARY KEY, name text, email text);
+SELECT pgstreamx.capture_table('public.demo_customers') AS stream;
+INSERT INTO public.demo_customers VALUES (1, 'ann', 'ann@example.com'), (2, 'bob', 'bob@example.com');
+UPDATE public.demo_customers SET email = 'ann@example.org' WHERE id = 1;
+SELECT seq, topic, key, payload, headers->'changed' AS changed
+FROM pgstreamx.poll('public_demo_customers', 'demo_audit', 10);
+
+\echo '-- background worker (runs CALL pgstreamx.maintain() every pgstreamx.naptime)'
+SELECT * FROM pgstreamx.workers;
+
 \echo '-- metrics'
 SELECT name, partitions, messages, bytes FROM pgstreamx.streams;
 SELECT stream, consumer, partition, committed_seq, lag_messages FROM pgstreamx.consumers;
