@@ -158,14 +158,20 @@ void check_max_workers_setting() {
                               "parallel queries use the same slots.")));
 }
 
-bool start_worker(int idx, DbEntry &e) {
+// The common part of the launcher's and the workers' registration.
+BackgroundWorker worker_template(const char *function) {
     BackgroundWorker w;
     std::memset(&w, 0, sizeof w);
     w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
     w.bgw_start_time = BgWorkerStart_RecoveryFinished;
     w.bgw_restart_time = restart_seconds;
     snprintf(w.bgw_library_name, BGW_MAXLEN, "pgstreamx");
-    snprintf(w.bgw_function_name, BGW_MAXLEN, "pgstreamx_worker_main");
+    snprintf(w.bgw_function_name, BGW_MAXLEN, "%s", function);
+    return w;
+}
+
+bool start_worker(int idx, DbEntry &e) {
+    BackgroundWorker w = worker_template("pgstreamx_worker_main");
     snprintf(w.bgw_name, BGW_MAXLEN, "pgstreamx worker for database %s", NameStr(e.name));
     snprintf(w.bgw_type, BGW_MAXLEN, "pgstreamx worker");
     w.bgw_main_arg = Int32GetDatum(idx);
@@ -606,13 +612,7 @@ void register_shmem() {
 
 void register_launcher() {
     if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade) return;
-    BackgroundWorker w;
-    std::memset(&w, 0, sizeof w);
-    w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    w.bgw_restart_time = restart_seconds;
-    snprintf(w.bgw_library_name, BGW_MAXLEN, "pgstreamx");
-    snprintf(w.bgw_function_name, BGW_MAXLEN, "pgstreamx_launcher_main");
+    BackgroundWorker w = worker_template("pgstreamx_launcher_main");
     snprintf(w.bgw_name, BGW_MAXLEN, "pgstreamx launcher");
     snprintf(w.bgw_type, BGW_MAXLEN, "pgstreamx launcher");
     RegisterBackgroundWorker(&w);
