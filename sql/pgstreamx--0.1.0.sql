@@ -850,6 +850,7 @@ AS $fn$
 DECLARE
     cfg @extschema@.capture_config;
     r   record;
+    ev  record;
     n   int := 0;
 BEGIN
     SELECT * INTO cfg FROM @extschema@.capture_config c WHERE c.tbl = t;
@@ -861,27 +862,19 @@ BEGIN
     FOR r IN SELECT pt.relid, pt.level FROM pg_partition_tree(t) pt
              JOIN pg_class k ON k.oid = pt.relid WHERE k.relkind IN ('r', 'p')
              UNION ALL SELECT t, 0 WHERE pg_partition_root(t) IS NULL LOOP
-        IF cfg.inserts AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_insert') THEN
-            EXECUTE format('CREATE TRIGGER pgstreamx_capture_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgstreamx_new '
-                           'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()', r.relid::regclass);
+        -- One trigger per event kind (transition tables allow one event per
+        -- trigger); TRUNCATE at the root only.
+        FOR ev IN SELECT * FROM (VALUES
+                    ('insert', cfg.inserts, 'REFERENCING NEW TABLE AS pgstreamx_new '),
+                    ('update', cfg.updates, 'REFERENCING OLD TABLE AS pgstreamx_old NEW TABLE AS pgstreamx_new '),
+                    ('delete', cfg.deletes, 'REFERENCING OLD TABLE AS pgstreamx_old '),
+                    ('truncate', cfg.truncates AND r.level = 0, '')) AS v(op, wanted, referencing)
+                 WHERE v.wanted AND NOT EXISTS (SELECT 1 FROM pg_trigger g
+                                                WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_' || v.op) LOOP
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %sFOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()',
+                           'pgstreamx_capture_' || ev.op, upper(ev.op), r.relid::regclass, ev.referencing);
             n := n + 1;
-        END IF;
-        IF cfg.updates AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_update') THEN
-            EXECUTE format('CREATE TRIGGER pgstreamx_capture_update AFTER UPDATE ON %s '
-                           'REFERENCING OLD TABLE AS pgstreamx_old NEW TABLE AS pgstreamx_new '
-                           'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()', r.relid::regclass);
-            n := n + 1;
-        END IF;
-        IF cfg.deletes AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_delete') THEN
-            EXECUTE format('CREATE TRIGGER pgstreamx_capture_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pgstreamx_old '
-                           'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()', r.relid::regclass);
-            n := n + 1;
-        END IF;
-        IF cfg.truncates AND r.level = 0 AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_truncate') THEN
-            EXECUTE format('CREATE TRIGGER pgstreamx_capture_truncate AFTER TRUNCATE ON %s '
-                           'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()', r.relid::regclass);
-            n := n + 1;
-        END IF;
+        END LOOP;
     END LOOP;
     RETURN n;
 END
