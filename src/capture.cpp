@@ -194,6 +194,16 @@ void common_headers(StringInfo s, const char *op, const char *table, uint64 xid,
     appendStringInfo(s, ", \"xid\": \"" UINT64_FORMAT "\", \"statement\": " INT64_FORMAT, xid, statement);
 }
 
+// The headers of a statement's events that carry nothing per row (all but
+// updates), as jsonb.
+Datum statement_headers(const char *op, const char *table, uint64 xid, int64 statement) {
+    StringInfoData h;
+    initStringInfo(&h);
+    common_headers(&h, op, table, xid, statement);
+    appendStringInfoChar(&h, '}');
+    return jsonb_from(&h);
+}
+
 // Per-backend statement counter within the current top-level transaction.
 uint64 counter_xid = 0;
 int64 counter = 0;
@@ -377,13 +387,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
 
     Datum topic_d = pg_call([&]() { return CStringGetTextDatum(topic.c_str()); });
     if (is_truncate) {
-        Datum headers = pg_call([&]() {
-            StringInfoData h;
-            initStringInfo(&h);
-            common_headers(&h, op, table.c_str(), xid, statement);
-            appendStringInfoChar(&h, '}');
-            return jsonb_from(&h);
-        });
+        Datum headers = pg_call([&]() { return statement_headers(op, table.c_str(), xid, statement); });
         Datum payload = pg_call([&]() {
             StringInfoData p;
             initStringInfo(&p);
@@ -416,13 +420,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
         if (is_update) old_slot = MakeSingleTupleTableSlot(source, &TTSOpsMinimalTuple);
         tuplestore_rescan(primary);
         if (is_update) tuplestore_rescan(td->tg_oldtable);
-        if (!is_update) {
-            StringInfoData h;
-            initStringInfo(&h);
-            common_headers(&h, op, table.c_str(), xid, statement);
-            appendStringInfoChar(&h, '}');
-            shared_headers = jsonb_from(&h);
-        }
+        if (!is_update) shared_headers = statement_headers(op, table.c_str(), xid, statement);
     });
 
     for (bool more = true; more;) {
@@ -486,7 +484,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
         if (n == 0) break;
         if (OidIsValid(cfg.hook_oid))
             n = apply_hook(cfg, op, msgs.data(), new_rows.data(), old_rows.data(), n, chunk_cxt);
-        for (int64 i = 0; i < n; i++) stream::check_message_size(msgs[i].payload, msgs[i].headers);
+        for (int64 i = 0; i < n; i++) stream::check_message(msgs[i]);
         stream::append_messages(s, msgs.data(), n, nullptr);
         pg_call([&]() {
             // A tuplestore that spilled to disk hands out tuples palloc'd in

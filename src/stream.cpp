@@ -306,8 +306,11 @@ Created ensure_consumer(const Info &s, const std::string &consumer, bool latest,
 
 namespace pgstreamx::stream {
 
-void check_message_size(Datum payload, Datum headers) {
-    check_payload_size(datum_bytes(payload) + (headers ? datum_bytes(headers) : 0));
+void check_message(const Message &m) {
+    check_payload_size(datum_bytes(m.payload ? m.payload : m.payload_bytes) + (m.headers ? datum_bytes(m.headers) : 0));
+    if (m.key) check_field_length(VARSIZE_ANY_EXHDR(m.key), max_key, "key");
+    // The topic may still be toasted (an argument straight from a column).
+    if (m.topic) check_field_length(datum_bytes(m.topic) - VARHDRSZ, max_topic, "topic");
 }
 
 void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_out) {
@@ -318,8 +321,6 @@ void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_ou
     std::vector<int64> count(static_cast<size_t>(s.partitions), 0);
     for (int64 i = 0; i < n; i++) {
         const text *key = msgs[i].key;
-        if (key) check_field_length(VARSIZE_ANY_EXHDR(key), max_key, "key");
-        if (msgs[i].topic) check_field_length(VARSIZE_ANY_EXHDR(DatumGetPointer(msgs[i].topic)), max_topic, "topic");
         part[i] = choose_partition(s, key ? VARDATA_ANY(key) : nullptr, key ? VARSIZE_ANY_EXHDR(key) : 0);
         count[part[i]]++;
     }
@@ -376,16 +377,13 @@ PGSTREAMX_FUNCTION(pgstreamx_append) {
     const bool binary = get_fn_expr_argtype(fcinfo->flinfo, 1) == BYTEAOID;
     Datum payload = PG_GETARG_DATUM(1);
     const bool has_key = !PG_ARGISNULL(2), has_headers = !PG_ARGISNULL(3), has_topic = !PG_ARGISNULL(4);
-    check_payload_size(datum_bytes(payload) + (has_headers ? datum_bytes(PG_GETARG_DATUM(3)) : 0));
-    text *key = has_key ? PG_GETARG_TEXT_PP(2) : nullptr;
-    if (key) check_field_length(VARSIZE_ANY_EXHDR(key), max_key, "key");
-    if (has_topic) check_field_length(VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(4)), max_topic, "topic");
+    Message m{binary ? Datum(0) : payload, binary ? payload : Datum(0), has_key ? PG_GETARG_TEXT_PP(2) : nullptr,
+              has_topic ? PG_GETARG_DATUM(4) : Datum(0), has_headers ? PG_GETARG_DATUM(3) : Datum(0)};
+    check_message(m);
 
     // No SPI on this path: the stream is cached, the seq comes from shared
     // memory and the row goes straight into the segment's leaf (storage.hpp).
     const Info &s = lookup(name);
-    Message m{binary ? Datum(0) : payload, binary ? payload : Datum(0), key,
-              has_topic ? PG_GETARG_DATUM(4) : Datum(0), has_headers ? PG_GETARG_DATUM(3) : Datum(0)};
     int64 seq = 0;
     append_messages(s, &m, 1, &seq);
     PG_RETURN_INT64(seq);
@@ -442,33 +440,22 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
                         "payloads has " + std::to_string(n) + " elements, another array has " +
                             std::to_string(a->n) + ".",
                         "Pass NULL instead of an array to leave a field empty for every message.");
-    Size total = 0;
+    std::vector<Message> msgs(static_cast<size_t>(n));
     for (int i = 0; i < n; i++) {
         if (payloads.nulls[i])
             throw Error(sqlstate::null_value_not_allowed,
                         "payload " + std::to_string(i + 1) + " of the batch is null");
-        Size bytes = datum_bytes(payloads.values[i]);
-        if (headers.present && !headers.nulls[i]) bytes += datum_bytes(headers.values[i]);
-        check_payload_size(bytes);
-        total += bytes;
-        if (keys.present && !keys.nulls[i])
-            check_field_length(VARSIZE_ANY_EXHDR(DatumGetPointer(keys.values[i])), max_key, "key");
-        if (topics.present && !topics.nulls[i])
-            check_field_length(VARSIZE_ANY_EXHDR(DatumGetPointer(topics.values[i])), max_topic, "topic");
+        auto opt = [i](const ArrayArg &a) { return a.present && !a.nulls[i] ? a.values[i] : Datum(0); };
+        const Datum k = opt(keys);
+        msgs[i] = Message{payloads.values[i], Datum(0), k ? DatumGetTextPP(k) : nullptr, opt(topics), opt(headers)};
+        check_message(msgs[i]);
     }
-    (void)total;
 
     pg_call([&]() { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     if (n == 0) return Datum(0);
 
     const Info &s = lookup(name);
-    std::vector<Message> msgs(static_cast<size_t>(n));
-    for (int i = 0; i < n; i++) {
-        auto opt = [i](const ArrayArg &a) { return a.present && !a.nulls[i] ? a.values[i] : Datum(0); };
-        const Datum k = opt(keys);
-        msgs[i] = Message{payloads.values[i], Datum(0), k ? DatumGetTextPP(k) : nullptr, opt(topics), opt(headers)};
-    }
     std::vector<int64> seqs(static_cast<size_t>(n));
     append_messages(s, msgs.data(), n, seqs.data());
     std::vector<Datum> seq_of(static_cast<size_t>(n));

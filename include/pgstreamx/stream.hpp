@@ -41,8 +41,8 @@ void check_partition(const Info &s, int32 partition);
 offsets::PartitionRef partition_ref(const Info &s, int32 partition);
 
 // One message to append. A Datum of 0 (or a null key) is NULL; exactly one of
-// payload (jsonb) and payload_bytes (bytea) is set. Sizes are the caller's to
-// check (check_message_size).
+// payload (jsonb) and payload_bytes (bytea) is set. Limits are the caller's
+// to check (check_message), before anything is written.
 struct Message {
     Datum payload;
     Datum payload_bytes;
@@ -57,8 +57,9 @@ struct Message {
 // the stream's readers at commit. seqs_out: nullptr or n seqs, in input order.
 void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_out);
 
-// Raises 54000 when payload + headers exceed pgstreamx.max_message_size.
-void check_message_size(Datum payload, Datum headers);
+// Raises 54000 when payload + headers exceed pgstreamx.max_message_size, or
+// the key or topic is longer than its limit.
+void check_message(const Message &m);
 
 void define_gucs();
 
