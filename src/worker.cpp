@@ -380,10 +380,13 @@ bool claim(int idx, Oid dboid, uint32 generation) {
     return ok;
 }
 
-void set_my_state(uint8 s) {
+// Sets this worker's database state; returns the one it replaces.
+uint8 set_my_state(uint8 s) {
     LWLockAcquire(the_lock(), LW_EXCLUSIVE);
+    const uint8 was = state->dbs[my_index].state;
     state->dbs[my_index].state = s;
     LWLockRelease(the_lock());
+    return was;
 }
 
 NameData my_dbname;
@@ -395,6 +398,11 @@ bool extension_present() {
     if (const char *n = get_database_name(MyDatabaseId)) namestrcpy(&my_dbname, n);
     CommitTransactionCommand();
     return present;
+}
+
+void log_extension_dropped() {
+    ereport(LOG, (errmsg("pgstreamx worker: extension pgstreamx was dropped from database \"%s\", exiting",
+                         NameStr(my_dbname))));
 }
 
 // CALL pgstreamx.maintain() as a top-level statement, as exec_simple_query
@@ -451,9 +459,11 @@ void worker_main(Datum arg) {
     SetConfigOption("application_name", "pgstreamx worker", PGC_USERSET, PGC_S_SESSION);
     pgstat_report_appname("pgstreamx worker");
 
-    // Reconcile on start: is the extension (still) here?
+    // Reconcile on start: is the extension (still) here? A worker that
+    // was active here and died in a round that DROP EXTENSION broke comes
+    // back to find it gone: its exit is logged like the loop's.
     if (!extension_present()) {
-        set_my_state(db_absent);
+        if (set_my_state(db_absent) == db_active) log_extension_dropped();
         proc_exit(0);
     }
     set_my_state(db_active);
@@ -482,8 +492,7 @@ void worker_main(Datum arg) {
         }
         if (!extension_present()) {
             set_my_state(db_absent);
-            ereport(LOG, (errmsg("pgstreamx worker: extension pgstreamx was dropped from database \"%s\", exiting",
-                                 NameStr(my_dbname))));
+            log_extension_dropped();
             proc_exit(0);
         }
         TimestampTz now = GetCurrentTimestamp();
