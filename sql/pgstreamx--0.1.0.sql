@@ -656,7 +656,10 @@ BEGIN
     SELECT * INTO seg FROM @extschema@.stream_segments s
     WHERE s.stream_id = cfg.id AND s.segment = truncate_segment.segment FOR UPDATE;
     IF seg.state = 'sealing' AND seg.sealed_by_postmaster IS DISTINCT FROM pg_postmaster_start_time() THEN
-        -- sealed before a restart: nothing in flight survived it
+        -- sealed before a restart: nothing in flight survived it, so it is
+        -- sealed (recorded, so that no segment stays half-sealed)
+        UPDATE @extschema@.stream_segments s SET state = 'sealed'
+        WHERE s.stream_id = cfg.id AND s.segment = seg.segment;
         seg.state := 'sealed';
     END IF;
     IF seg.state IS DISTINCT FROM 'sealed' THEN
