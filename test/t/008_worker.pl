@@ -140,12 +140,14 @@ for (1 .. 30) {
 ok($started, 'the server restarts after kill -9 of the postmaster');
 ok(wait_for(20, sub { worker_pid('db1') ne '' && worker_pid('db5') ne '' }), 'both workers are back after kill -9');
 
-# pg_ctl stop -m immediate during maintenance loses nothing.
+# pg_ctl stop -m immediate during maintenance loses nothing. 100 streams,
+# so that a round lasts long enough to be seen running (with 20 it was
+# sometimes over between two looks).
 $node->safe_psql('db1', q{
-    SELECT pgstreamx.create_stream('s' || i, 2, retention => '1 hour', segments => 3) FROM generate_series(1, 20) i;
+    SELECT pgstreamx.create_stream('s' || i, 2, retention => '1 hour', segments => 3) FROM generate_series(1, 100) i;
     SELECT count(pgstreamx.append('s' || s, jsonb_build_object('i', i), key => 'k' || i))
-    FROM generate_series(1, 20) s, generate_series(1, 50) i;
-    SELECT pgstreamx.create_consumer('s' || i, 'c') FROM generate_series(1, 20) i;
+    FROM generate_series(1, 100) s, generate_series(1, 10) i;
+    SELECT pgstreamx.create_consumer('s' || i, 'c') FROM generate_series(1, 100) i;
     -- due for rotation: every round now seals and tries to truncate
     UPDATE pgstreamx.stream_segments SET opened_at = opened_at - interval '2 hours';
 });
@@ -153,7 +155,7 @@ ok(wait_for(30, sub { $node->safe_psql('db1', 'SELECT running_pid IS NOT NULL FR
    'maintenance is running');
 $node->stop('immediate');
 $node->start;
-is($node->safe_psql('db1', q{SELECT sum(n) FROM (SELECT (SELECT count(*) FROM pgstreamx.poll('s' || i, 'c', 1000)) n FROM generate_series(1, 20) i) x}),
+is($node->safe_psql('db1', q{SELECT sum(n) FROM (SELECT (SELECT count(*) FROM pgstreamx.poll('s' || i, 'c', 1000)) n FROM generate_series(1, 100) i) x}),
    '1000', 'after an immediate stop during maintenance, every message is still there for the consumer');
 my $r = $node->safe_psql('db1', 'SELECT rounds FROM pgstreamx.maintenance_stats');
 ok(wait_for(20, sub { $node->safe_psql('db1', 'SELECT rounds FROM pgstreamx.maintenance_stats') > $r + 2 }),
