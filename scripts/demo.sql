@@ -50,6 +50,15 @@ UPDATE public.demo_customers SET email = 'ann@example.org' WHERE id = 1;
 SELECT seq, topic, key, payload, headers->'changed' AS changed
 FROM pgstreamx.poll('public_demo_customers', 'demo_audit', 10);
 
+\echo '-- queues (pgmq names): send, claim for 30 s, acknowledge; a stale acknowledgement changes nothing'
+SELECT pgstreamx.drop_queue('demo_jobs', if_exists => true);
+SELECT pgstreamx.create_queue('demo_jobs', max_receives => 3);
+SELECT pgstreamx.send_batch('demo_jobs', ARRAY['{"job": 1}', '{"job": 2}']::jsonb[]);
+SELECT msg_id, read_ct, message FROM pgstreamx.read('demo_jobs', 30, 1);
+SELECT pgstreamx.delete('demo_jobs', 1::bigint, read_ct => 1) AS deleted;
+SELECT msg_id, read_ct, message FROM pgstreamx.pop('demo_jobs');
+SELECT queue_name, queue_length, in_flight FROM pgstreamx.queues;
+
 \echo '-- background worker (runs CALL pgstreamx.maintain() every pgstreamx.naptime)'
 SELECT * FROM pgstreamx.workers;
 

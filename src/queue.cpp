@@ -373,6 +373,12 @@ bool evict_one() {
 // Makes sure the queue's window exists and is loaded.
 void attach(const Queue &q, const stream::Info &s) {
     const Key key = q.key();
+    bool ready = false;  // the common case, under the shared lock only
+    LWLockAcquire(table_lock(), LW_SHARED);
+    if (auto *e = static_cast<Entry *>(hash_search(windows, &key, HASH_FIND, nullptr)))
+        ready = e->loaded && e->relid == q.relid;
+    LWLockRelease(table_lock());
+    if (ready) return;
     for (int attempt = 0;; attempt++) {
         enum { ready, mine, wait } what = wait;
         bool full = false;
