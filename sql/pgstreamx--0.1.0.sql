@@ -703,7 +703,9 @@ BEGIN
         IF mx IS NOT NULL AND pin IS NOT NULL AND pin < mx THEN
             IF NOT overdue THEN
                 PERFORM @extschema@._log(stream, 'retention_pinned',
-                    format('segment %s partition %s: a consumer is at %s, the segment goes to %s', seg.segment, p, pin, mx));
+                    CASE WHEN cfg.kind = 'queue'
+                         THEN format('segment %s: message %s is not finished yet, the segment goes to %s', seg.segment, pin + 1, mx)
+                         ELSE format('segment %s partition %s: a consumer is at %s, the segment goes to %s', seg.segment, p, pin, mx) END);
                 RETURN format('kept: partition %s has unconsumed messages', p);
             END IF;
             pinned := true;

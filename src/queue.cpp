@@ -51,8 +51,8 @@ struct Header {
     pg_atomic_uint64 config_gen;  // bumped when any queue's policies change
 };
 
-int guc_max_queues = 64;     // pgstreamx.max_queues
-int guc_queue_slots = 8192;  // pgstreamx.queue_slots
+int guc_max_queues = 32;     // pgstreamx.max_queues
+int guc_queue_slots = 16384;  // pgstreamx.queue_slots
 HTAB *windows = nullptr;
 Header *header = nullptr;
 
@@ -455,7 +455,43 @@ struct Row {
     Datum payload;
     Datum headers;  // 0: NULL
     Datum key;      // 0: NULL
+    uint64 group;   // FIFO group hash of key (0: none)
 };
+
+uint64 group_hash(const char *p, size_t n) { return hash::fnv1a64(std::string_view(p, n)) | 1; }
+
+// The SPI result (seq, segment, appended_at, visible_at, payload, headers,
+// key) as Rows copied into `outer`.
+std::vector<Row> copy_rows(MemoryContext outer, uint64 n) {
+    std::vector<Row> out(n);
+    pg_call([&]() {
+        MemoryContext old = MemoryContextSwitchTo(outer);
+        for (uint64 r = 0; r < n; r++) {
+            HeapTuple t = SPI_tuptable->vals[r];
+            TupleDesc td = SPI_tuptable->tupdesc;
+            bool isnull;
+            Row &row = out[r];
+            row.msg_id = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull));
+            row.segment = DatumGetInt32(SPI_getbinval(t, td, 2, &isnull));
+            row.enqueued_at = DatumGetTimestampTz(SPI_getbinval(t, td, 3, &isnull));
+            Datum v = SPI_getbinval(t, td, 4, &isnull);
+            row.visible_at = isnull ? 0 : DatumGetTimestampTz(v);
+            v = SPI_getbinval(t, td, 5, &isnull);
+            row.payload = isnull ? Datum(0) : datumCopy(v, false, -1);
+            v = SPI_getbinval(t, td, 6, &isnull);
+            row.headers = isnull ? Datum(0) : datumCopy(v, false, -1);
+            v = SPI_getbinval(t, td, 7, &isnull);
+            row.key = isnull ? Datum(0) : datumCopy(v, false, -1);
+            row.group = 0;
+            if (row.key) {
+                const text *k = reinterpret_cast<const text *>(PG_DETOAST_DATUM_PACKED(row.key));
+                row.group = group_hash(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k));
+            }
+        }
+        MemoryContextSwitchTo(old);
+    });
+    return out;
+}
 
 // The rows of `ids` (visible to this transaction), copied into the current
 // memory context, in msg_id order.
@@ -475,31 +511,10 @@ std::vector<Row> fetch(const stream::Info &s, std::vector<int64> ids, bool with_
     SPIPlanPtr p = spi::plan(std::string("SELECT seq, segment, appended_at, visible_at, ") +
                                  (with_payload ? "payload, headers, key" : "NULL::jsonb, NULL::jsonb, key") + " FROM " +
                                  s.relation + " WHERE partition = 0 AND seq = ANY ($1) ORDER BY seq",
-                             1, types);
+                             1, types, true);
     Datum args[] = {arr};
     const uint64 n = spi::execute(p, args, nullptr, false);
-    out.resize(n);
-    pg_call([&]() {
-        MemoryContext old = MemoryContextSwitchTo(outer);
-        for (uint64 r = 0; r < n; r++) {
-            HeapTuple t = SPI_tuptable->vals[r];
-            TupleDesc td = SPI_tuptable->tupdesc;
-            bool isnull;
-            Row &row = out[r];
-            row.msg_id = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull));
-            row.segment = DatumGetInt32(SPI_getbinval(t, td, 2, &isnull));
-            row.enqueued_at = DatumGetTimestampTz(SPI_getbinval(t, td, 3, &isnull));
-            Datum v = SPI_getbinval(t, td, 4, &isnull);
-            row.visible_at = isnull ? 0 : DatumGetTimestampTz(v);
-            v = SPI_getbinval(t, td, 5, &isnull);
-            row.payload = isnull ? Datum(0) : datumCopy(v, false, -1);
-            v = SPI_getbinval(t, td, 6, &isnull);
-            row.headers = isnull ? Datum(0) : datumCopy(v, false, -1);
-            v = SPI_getbinval(t, td, 7, &isnull);
-            row.key = isnull ? Datum(0) : datumCopy(v, false, -1);
-        }
-        MemoryContextSwitchTo(old);
-    });
+    out = copy_rows(outer, n);
     return out;
 }
 
@@ -520,14 +535,6 @@ struct Pass {
     bool lost = false;         // the window disappeared (purge or drop committed)
 };
 
-struct Scanned {
-    int64 seq;
-    int32 segment;
-    TimestampTz visible_at;
-    uint64 group;
-};
-
-uint64 group_hash(const char *p, size_t n) { return hash::fnv1a64(std::string_view(p, n)) | 1; }
 
 class Claimer {
 public:
@@ -602,16 +609,16 @@ public:
 
     // Phase 2, under the lock: rows from next_new on, in msg_id order.
     // Returns false when it stopped before the end of `rows`.
-    bool scan(Entry *e, const std::vector<Scanned> &rows, int64 horizon, bool may_advance, bool exhausted) {
+    bool scan(Entry *e, const std::vector<Row> &rows, int64 horizon, bool may_advance, bool exhausted) {
         bool stopped = false;
-        for (const Scanned &r : rows) {
+        for (const Row &r : rows) {
             if (!room()) {
                 stopped = true;
                 break;
             }
-            claims::Slot *sl = claims::find(e->w, e->slots, r.seq);
+            claims::Slot *sl = claims::find(e->w, e->slots, r.msg_id);
             bool passed = true;  // the row has a slot (or is finished) afterwards
-            if (!sl && r.seq < e->w.next_new) {
+            if (!sl && r.msg_id < e->w.next_new) {
                 // Finished since this scan's snapshot: next_new moved past it
                 // (another reader) and its done slot is gone. Never new again.
                 continue;
@@ -631,7 +638,7 @@ public:
             } else if (r.visible_at > now_) {
                 // A delayed message: a slot lets next_new pass it; it is
                 // found among the slots once due.
-                sl = claims::insert(e->w, e->slots, r.seq);
+                sl = claims::insert(e->w, e->slots, r.msg_id);
                 if (!sl) {
                     pass.full = true;
                     passed = false;
@@ -647,7 +654,7 @@ public:
             } else if (blocked(r.group)) {
                 passed = false;  // behind its group's head: left for later
             } else {
-                sl = claims::insert(e->w, e->slots, r.seq);
+                sl = claims::insert(e->w, e->slots, r.msg_id);
                 if (!sl) {
                     pass.full = true;
                     stopped = true;
@@ -657,13 +664,13 @@ public:
                 sl->segment = r.segment;
                 sl->group = r.group;
                 claims::Slot none{};
-                none.msg_id = r.seq;
+                none.msg_id = r.msg_id;
                 none.state = claims::empty;
                 block(r.group);
                 take(e, sl, none);
             }
             if (!passed) contiguous_ = false;
-            if (contiguous_ && r.seq < horizon) new_nn_ = std::max(new_nn_, r.seq + 1);
+            if (contiguous_ && r.msg_id < horizon) new_nn_ = std::max(new_nn_, r.msg_id + 1);
         }
         if (exhausted && !stopped && contiguous_ && horizon != offsets::no_horizon)
             new_nn_ = std::max(new_nn_, horizon);
@@ -686,30 +693,17 @@ private:
     std::unordered_set<uint64> blocked_;
 };
 
-// The rows from `from` on (light columns only).
-std::vector<Scanned> scan_rows(const stream::Info &s, int64 from, int64 limit) {
+// The rows from `from` on, in msg_id order (with their payloads: a new
+// message is delivered straight from this scan).
+std::vector<Row> scan_rows(const stream::Info &s, int64 from, int64 limit) {
+    MemoryContext outer = CurrentMemoryContext;
     spi::Scope scope;
     static const Oid types[] = {INT8OID, INT8OID};
-    SPIPlanPtr p = spi::plan("SELECT seq, segment, visible_at, key FROM " + s.relation +
+    SPIPlanPtr p = spi::plan("SELECT seq, segment, appended_at, visible_at, payload, headers, key FROM " + s.relation +
                                  " WHERE partition = 0 AND seq >= $1 ORDER BY seq LIMIT $2",
-                             2, types);
+                             2, types, true);
     Datum args[] = {Int64GetDatum(from), Int64GetDatum(limit)};
-    const uint64 n = spi::execute(p, args, nullptr, false);
-    std::vector<Scanned> out(n);
-    for (uint64 r = 0; r < n; r++) {
-        bool isnull = false;
-        out[r].seq = DatumGetInt64(spi::value(r, 1, &isnull));
-        out[r].segment = DatumGetInt32(spi::value(r, 2, &isnull));
-        Datum v = spi::value(r, 3, &isnull);
-        out[r].visible_at = isnull ? 0 : DatumGetTimestampTz(v);
-        Datum k = spi::value(r, 4, &isnull);
-        out[r].group = 0;
-        if (!isnull) {
-            const text *t = reinterpret_cast<const text *>(pg_call([k]() { return PG_DETOAST_DATUM_PACKED(k); }));
-            out[r].group = group_hash(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-        }
-    }
-    return out;
+    return copy_rows(outer, spi::execute(p, args, nullptr, false));
 }
 
 // Undoes the claims of messages whose rows are gone (a send rolled back
@@ -833,12 +827,12 @@ void before_prepare() {
 
 void define_gucs() {
     DefineCustomIntVariable("pgstreamx.max_queues", "Queues with a claim window in shared memory at once.",
-                            "Each takes about 40 bytes per pgstreamx.queue_slots.", &guc_max_queues, 64, 1, 65536,
+                            "Each takes about 40 bytes per pgstreamx.queue_slots.", &guc_max_queues, 32, 1, 65536,
                             PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgstreamx.queue_slots", "Claim slots per queue (rounded up to a power of two).",
                             "A slot is taken by every message that is claimed, delayed, or finished out of order. "
                             "A queue whose slots are all taken delivers nothing new until messages are finished.",
-                            &guc_queue_slots, 8192, 16, 1 << 22, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+                            &guc_queue_slots, 16384, 16, 1 << 22, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
 }
 
 void register_shmem() {
@@ -1074,6 +1068,11 @@ struct Delivered {
     std::vector<Row> rows;  // of pass.got and pass.dead, in msg_id order
 };
 
+const Row *row_of(const std::vector<Row> &rows, int64 id) {
+    auto it = std::lower_bound(rows.begin(), rows.end(), id, [](const Row &r, int64 v) { return r.msg_id < v; });
+    return it != rows.end() && it->msg_id == id ? &*it : nullptr;
+}
+
 // One look at the queue: claims up to qty messages.
 Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
     ensure_lists();
@@ -1096,23 +1095,33 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
         }
         const bool may_advance = !IsolationUsesXactSnapshot();
         int64 from = c.start();
+        std::vector<Row> seen;  // every row scanned, in msg_id order
         while (c.room() && !c.pass.full) {
-            const int64 want = std::clamp<int64>(2 * (qty - static_cast<int64>(c.pass.got.size())), 16, 1000);
-            std::vector<Scanned> rows = scan_rows(f.s, from, want);
+            const int64 want = std::clamp<int64>(2 * (qty - static_cast<int64>(c.pass.got.size())), 4, 1000);
+            std::vector<Row> rows = scan_rows(f.s, from, want);
             const bool exhausted = static_cast<int64>(rows.size()) < want;
             bool complete = true;
             with_window(key, [&](Entry *e) {
                 if (e && e->loaded && e->relid == f.q.relid) complete = c.scan(e, rows, h, may_advance, exhausted);
             });
-            if (rows.empty() || exhausted || !complete) break;
-            from = rows.back().seq + 1;
+            if (rows.empty()) break;
+            from = rows.back().msg_id + 1;
+            seen.insert(seen.end(), rows.begin(), rows.end());
+            if (exhausted || !complete) break;
         }
         Delivered d;
         d.pass = std::move(c.pass);
         std::vector<int64> ids;
         for (const Claim &g : d.pass.got) ids.push_back(g.msg_id);
         for (const Ack &a : d.pass.dead) ids.push_back(a.msg_id);
-        d.rows = fetch(f.s, ids, true);
+        std::sort(ids.begin(), ids.end());
+        // Rows of new messages came with the scan; redeliveries are fetched.
+        std::vector<int64> missing;
+        for (int64 id : ids)
+            if (!row_of(seen, id)) missing.push_back(id);
+        std::vector<Row> fetched = fetch(f.s, missing, true);
+        for (int64 id : ids)
+            if (const Row *r = row_of(seen, id) ? row_of(seen, id) : row_of(fetched, id)) d.rows.push_back(*r);
         // Claimed messages without a row are gone (rolled back, purged).
         std::vector<int64> gone;
         auto has_row = [&](int64 id) {
@@ -1140,11 +1149,6 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
         dead_letter(f.q, f.s, d.pass.dead, d.rows);
         return d;
     }
-}
-
-const Row *row_of(const std::vector<Row> &rows, int64 id) {
-    auto it = std::lower_bound(rows.begin(), rows.end(), id, [](const Row &r, int64 v) { return r.msg_id < v; });
-    return it != rows.end() && it->msg_id == id ? &*it : nullptr;
 }
 
 // (msg_id, read_ct, enqueued_at, vt, message, headers)
@@ -1321,9 +1325,13 @@ std::vector<bool> finish(const Found &f, const std::vector<int64> &ids, const st
 
 Datum finish_impl(FunctionCallInfo fcinfo, const char *kind) {
     const std::string name = args::required_text(fcinfo, 0, "queue_name");
+    const bool many = get_fn_expr_argtype(fcinfo->flinfo, 1) == INT8ARRAYOID;
+    if (PG_ARGISNULL(1) && many) {  // e.g. array_agg() of an empty read: nothing to do
+        pg_call([&]() { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
+        return Datum(0);
+    }
     if (PG_ARGISNULL(1)) throw Error(sqlstate::null_value_not_allowed, "msg_id must not be null");
     refuse_standby();
-    const bool many = get_fn_expr_argtype(fcinfo->flinfo, 1) == INT8ARRAYOID;
     std::vector<int64> ids;
     std::vector<int32> fences;
     bool fenced = false;

@@ -48,13 +48,14 @@ Scope::~Scope() {
     PopOverrideSearchPath();
 }
 
-SPIPlanPtr plan(const std::string &sql, int nargs, const Oid *types) {
+SPIPlanPtr plan(const std::string &sql, int nargs, const Oid *types, bool generic) {
     if (!plans) plans = new std::unordered_map<std::string, SPIPlanPtr>();
     auto it = plans->find(sql);
     if (it != plans->end()) return it->second;
     const char *text = sql.c_str();
-    SPIPlanPtr p = pg_call([text, nargs, types]() {
-        SPIPlanPtr prepared = SPI_prepare(text, nargs, const_cast<Oid *>(types));
+    const int options = generic ? CURSOR_OPT_GENERIC_PLAN : 0;
+    SPIPlanPtr p = pg_call([text, nargs, types, options]() {
+        SPIPlanPtr prepared = SPI_prepare_cursor(text, nargs, const_cast<Oid *>(types), options);
         if (!prepared)
             elog(ERROR, "pgstreamx: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(prepared) != 0) elog(ERROR, "pgstreamx: SPI_keepplan failed");

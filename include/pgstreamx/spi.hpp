@@ -31,8 +31,10 @@ private:
 };
 
 // A prepared, saved plan for `sql` with argument types `types`, cached for
-// the life of the backend (plancache revalidates it after DDL).
-SPIPlanPtr plan(const std::string &sql, int nargs, const Oid *types);
+// the life of the backend (plancache revalidates it after DDL). generic:
+// always the generic plan (no planning per call: a custom plan of a query on
+// a partitioned message table costs more to plan than to run).
+SPIPlanPtr plan(const std::string &sql, int nargs, const Oid *types, bool generic = false);
 
 // Executes a plan. nulls: nullptr or one char per argument, 'n' for NULL.
 // Returns SPI_processed; rows are in SPI_tuptable until the scope ends.
