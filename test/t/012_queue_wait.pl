@@ -69,5 +69,17 @@ $node->safe_psql('postgres', qq{SELECT pgstreamx.release('w', $id, 1)});
 is($got, 'back', 'a released message is delivered again to the waiting reader');
 ok($took < 5, sprintf('about 1 s after its release delay (%.2f s)', $took));
 
+# notify => true: one NOTIFY per sending transaction (coalesced), none by default.
+$node->safe_psql('postgres', q{SELECT pgstreamx.create_queue('wn', notify => true)});
+my ($lin, $lout, $lerr) = ("LISTEN pgstreamx_wn;\nLISTEN pgstreamx_w;\n\\echo listening\nSELECT pg_sleep(3);\nSELECT 1;\n", '', '');
+my $listener = IPC::Run::start(['psql', '-X', '-At', '-d', $connstr], '<', \$lin, '>', \$lout, '2>', \$lerr);
+for (1 .. 100) { $listener->pump_nb; last if $lout =~ /listening/; sleep 0.1; }    # it listens now
+$node->safe_psql('postgres', q{BEGIN; SELECT pgstreamx.send('wn', '{}'); SELECT pgstreamx.send_batch('wn', ARRAY['{}', '{}']::jsonb[]); COMMIT;});
+$node->safe_psql('postgres', q{SELECT pgstreamx.send('w', '{}')});
+$listener->finish;
+my $heard = () = $lout =~ /notification "pgstreamx_wn"/g;
+is($heard, 1, 'a transaction sending 3 messages to a notify queue sends one NOTIFY');
+unlike($lout, qr/"pgstreamx_w"/, 'a queue without notify sends none');
+
 $node->stop;
 done_testing();
