@@ -73,6 +73,7 @@ CREATE TABLE @extschema@.stream_config (
     current_segment int NOT NULL DEFAULT 0,
     chunk           int NOT NULL CHECK (chunk > 0),
     hwm             regclass[] NOT NULL,          -- one sequence per partition
+    kind            text NOT NULL DEFAULT 'stream' CHECK (kind IN ('stream', 'queue')),
     max_lag         interval CHECK (max_lag > interval '0'), -- NULL: retention never drops unread messages
     dropped_unread  bigint NOT NULL DEFAULT 0,    -- sum over consumers of the messages max_lag dropped before they read them
     created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -194,7 +195,8 @@ BEGIN
         key           text,
         headers       jsonb,
         payload       jsonb,
-        payload_bytes bytea
+        payload_bytes bytea,
+        visible_at    timestamptz          -- queues: a delayed message is not read before
     ) PARTITION BY LIST (segment)', 's_' || name);
     FOR s IN 0 .. segments - 1 LOOP
         EXECUTE format('CREATE TABLE @extschema@.%I PARTITION OF @extschema@.%I FOR VALUES IN (%s)',
@@ -241,6 +243,10 @@ BEGIN
         RAISE EXCEPTION 'max_lag must be a positive interval or NULL' USING ERRCODE = '22023',
             HINT = 'Pass drop_max_lag => true to remove the policy.';
     END IF;
+    IF max_lag IS NOT NULL AND cfg.kind = 'queue' THEN
+        RAISE EXCEPTION 'a queue has no max_lag policy' USING ERRCODE = '22023',
+            HINT = 'Retention never drops unfinished queue messages; use max_receives to dead-letter stuck ones.';
+    END IF;
     IF max_lag IS NOT NULL AND coalesce(drop_max_lag, false) THEN
         RAISE EXCEPTION 'max_lag and drop_max_lag contradict each other' USING ERRCODE = '22023',
             HINT = 'Pass either a new max_lag or drop_max_lag => true.';
@@ -272,6 +278,10 @@ BEGIN
         RAISE EXCEPTION 'stream "%" does not exist', name USING ERRCODE = '42704',
             HINT = 'See pgstreamx.list_streams() for the streams of this database.';
     END IF;
+    IF cfg.kind = 'queue' THEN
+        RAISE EXCEPTION '"%" is a queue', name USING ERRCODE = '2BP01',
+            HINT = 'Drop it with pgstreamx.drop_queue().';
+    END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.capture_config k WHERE k.stream = drop_stream.name) THEN
         RAISE EXCEPTION 'stream "%" receives the changes of a captured table', name USING ERRCODE = '2BP01',
             DETAIL = format('Captured: %s.', (SELECT string_agg(k.tbl::text, ', ') FROM @extschema@.capture_config k
@@ -294,7 +304,7 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT c.name, c.partitions, c.retention, c.segments, c.created_at
-    FROM @extschema@.stream_config c ORDER BY c.name
+    FROM @extschema@.stream_config c WHERE c.kind = 'stream' ORDER BY c.name
 $fn$;
 
 CREATE FUNCTION @extschema@.append(
@@ -679,8 +689,17 @@ BEGIN
         END IF;
         EXECUTE format('SELECT max(seq) FROM %s WHERE partition = $1', leaf) INTO mx USING p;
         mxs := mxs || mx;
-        SELECT min(o.committed_seq) INTO pin FROM @extschema@.consumer_offsets o
-        WHERE o.stream_id = cfg.id AND o.partition = p;
+        IF cfg.kind = 'queue' THEN
+            -- a queue is pinned by its lowest unfinished message (and has no max_lag)
+            BEGIN
+                pin := (@extschema@._queue_state(cfg.id)).floor - 1;
+            EXCEPTION WHEN object_not_in_prerequisite_state OR configuration_limit_exceeded THEN
+                RETURN 'kept: ' || SQLERRM;
+            END;
+        ELSE
+            SELECT min(o.committed_seq) INTO pin FROM @extschema@.consumer_offsets o
+            WHERE o.stream_id = cfg.id AND o.partition = p;
+        END IF;
         IF mx IS NOT NULL AND pin IS NOT NULL AND pin < mx THEN
             IF NOT overdue THEN
                 PERFORM @extschema@._log(stream, 'retention_pinned',
@@ -764,6 +783,8 @@ BEGIN
     END IF;
     n := @extschema@.expire_consumers();
     PERFORM @extschema@._count('consumers_expired', n);
+    COMMIT;
+    PERFORM @extschema@.maintain_queues();
     COMMIT;
     FOR st IN SELECT c.name FROM @extschema@.stream_config c ORDER BY c.name LOOP
         -- finish seals interrupted by a crash or an error
@@ -1189,7 +1210,7 @@ AS $fn$
 DECLARE
     c @extschema@.stream_config;
 BEGIN
-    FOR c IN SELECT * FROM @extschema@.stream_config ORDER BY 2 LOOP
+    FOR c IN SELECT * FROM @extschema@.stream_config x WHERE x.kind = 'stream' ORDER BY 2 LOOP
         name := c.name; partitions := c.partitions; retention := c.retention;
         segments := c.segments; current_segment := c.current_segment;
         max_lag := c.max_lag; dropped_unread := c.dropped_unread;
@@ -1350,6 +1371,425 @@ GRANT SELECT ON @extschema@.maintenance_stats, @extschema@.maintenance_counters,
 SELECT @extschema@._worker_notify();
 
 -- ---------------------------------------------------------------------------
+-- Queues (SQS/pgmq semantics; src/queue.cpp, docs/sql-api.md "Queues",
+-- docs/architecture.md "Queue claims"). A queue is a stream of one partition
+-- read by a share group: messages are claimed one by one for a visibility
+-- timeout (claims live in shared memory), then deleted, archived or
+-- released. Acknowledgements are durable records in partition -1 of the
+-- queue's own message table, so retention truncates them with the messages.
+-- Queues and streams share one namespace.
+-- ---------------------------------------------------------------------------
+CREATE TABLE @extschema@.queue_config (
+    stream_id         int PRIMARY KEY REFERENCES @extschema@.stream_config (id) ON DELETE CASCADE,
+    name              text NOT NULL UNIQUE,
+    max_receives      int CHECK (max_receives > 0),   -- NULL: never dead-lettered
+    dead_letter_queue text,                           -- NULL with max_receives: archived as dead letter
+    fifo              boolean NOT NULL DEFAULT false,
+    dedup_window      interval NOT NULL DEFAULT '5 minutes' CHECK (dedup_window > interval '0'),
+    notify            boolean NOT NULL DEFAULT false,
+    floor             bigint NOT NULL DEFAULT 0,      -- every message below it is finished (kept by maintain())
+    dead_lettered     bigint NOT NULL DEFAULT 0,
+    created_at        timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE @extschema@.queue_config IS 'pgstreamx queues (catalog; use the functions to change it)';
+
+CREATE TABLE @extschema@.queue_dedup (
+    queue_id  int NOT NULL REFERENCES @extschema@.queue_config (stream_id) ON DELETE CASCADE,
+    dedup_id  text NOT NULL,
+    msg_id    bigint NOT NULL,
+    sent_at   timestamptz NOT NULL,
+    PRIMARY KEY (queue_id, dedup_id)
+);
+COMMENT ON TABLE @extschema@.queue_dedup IS 'pgstreamx queue deduplication ids within their window (trimmed by maintain())';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.queue_config', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.queue_dedup', '');
+
+-- Internal: a queue's catalog row by name (validated); 42704 with a HINT.
+CREATE FUNCTION @extschema@._queue_config(queue_name text, lock boolean DEFAULT false)
+RETURNS @extschema@.queue_config
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.queue_config;
+BEGIN
+    PERFORM @extschema@._check_name('queue', queue_name);
+    IF lock THEN
+        SELECT * INTO cfg FROM @extschema@.queue_config q WHERE q.name = queue_name FOR UPDATE;
+    ELSE
+        SELECT * INTO cfg FROM @extschema@.queue_config q WHERE q.name = queue_name;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'queue "%" does not exist', queue_name USING ERRCODE = '42704',
+            HINT = 'Create it with pgstreamx.create_queue(), or see pgstreamx.list_queues().';
+    END IF;
+    RETURN cfg;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.create_queue(
+    queue_name text,
+    max_receives int DEFAULT NULL,
+    dead_letter_queue text DEFAULT NULL,
+    retention interval DEFAULT '7 days',
+    fifo boolean DEFAULT false,
+    dedup_window interval DEFAULT '5 minutes',
+    notify boolean DEFAULT false,
+    segments int DEFAULT 4)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sid int;
+BEGIN
+    PERFORM @extschema@._check_name('queue', queue_name);
+    IF max_receives IS NOT NULL AND max_receives < 1 THEN
+        RAISE EXCEPTION 'max_receives must be at least 1 or NULL' USING ERRCODE = '22023',
+            HINT = 'NULL (the default) never moves a message to a dead-letter queue.';
+    END IF;
+    IF dead_letter_queue IS NOT NULL THEN
+        PERFORM @extschema@._check_name('queue', dead_letter_queue);
+        IF max_receives IS NULL THEN
+            RAISE EXCEPTION 'dead_letter_queue needs max_receives' USING ERRCODE = '22023',
+                HINT = 'Say after how many receives without acknowledgement a message moves, e.g. max_receives => 5.';
+        END IF;
+        IF dead_letter_queue = queue_name THEN
+            RAISE EXCEPTION 'a queue cannot be its own dead-letter queue' USING ERRCODE = '22023';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.queue_config q WHERE q.name = create_queue.dead_letter_queue) THEN
+            RAISE EXCEPTION 'dead-letter queue "%" does not exist', dead_letter_queue USING ERRCODE = '42704',
+                HINT = 'Create the dead-letter queue first with pgstreamx.create_queue().';
+        END IF;
+    END IF;
+    IF dedup_window IS NULL OR dedup_window <= interval '0' THEN
+        RAISE EXCEPTION 'dedup_window must be a positive interval' USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.stream_config c WHERE c.name = queue_name) THEN
+        RAISE EXCEPTION '% "%" already exists', (SELECT c.kind FROM @extschema@.stream_config c WHERE c.name = queue_name),
+            queue_name USING ERRCODE = '42710',
+            HINT = 'Queues and streams share one namespace: pick another name, or drop the existing one first.';
+    END IF;
+    PERFORM @extschema@.create_stream(queue_name, 1, retention, segments);
+    UPDATE @extschema@.stream_config c SET kind = 'queue' WHERE c.name = queue_name RETURNING c.id INTO sid;
+    -- the acknowledgement records (partition -1) are looked up by msg_id
+    INSERT INTO @extschema@.queue_config (stream_id, name, max_receives, dead_letter_queue, fifo, dedup_window, notify)
+    VALUES (sid, queue_name, max_receives, dead_letter_queue, fifo, dedup_window, notify);
+END
+$fn$;
+
+-- Changes a queue's policies (NULL: unchanged); drop_max_receives removes
+-- the dead-letter policy. Readers see the change within their next call.
+CREATE FUNCTION @extschema@.alter_queue(
+    queue_name text,
+    max_receives int DEFAULT NULL,
+    dead_letter_queue text DEFAULT NULL,
+    retention interval DEFAULT NULL,
+    dedup_window interval DEFAULT NULL,
+    notify boolean DEFAULT NULL,
+    drop_max_receives boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.queue_config;
+BEGIN
+    cfg := @extschema@._queue_config(queue_name, true);
+    IF max_receives IS NOT NULL AND max_receives < 1 THEN
+        RAISE EXCEPTION 'max_receives must be at least 1 or NULL' USING ERRCODE = '22023';
+    END IF;
+    IF dead_letter_queue IS NOT NULL THEN
+        PERFORM @extschema@._queue_config(dead_letter_queue);
+        IF dead_letter_queue = queue_name THEN
+            RAISE EXCEPTION 'a queue cannot be its own dead-letter queue' USING ERRCODE = '22023';
+        END IF;
+    END IF;
+    IF dedup_window IS NOT NULL AND dedup_window <= interval '0' THEN
+        RAISE EXCEPTION 'dedup_window must be a positive interval' USING ERRCODE = '22023';
+    END IF;
+    IF retention IS NOT NULL THEN
+        PERFORM @extschema@.alter_stream(queue_name, retention);
+    END IF;
+    UPDATE @extschema@.queue_config q SET
+        max_receives = CASE WHEN drop_max_receives THEN NULL ELSE coalesce(alter_queue.max_receives, q.max_receives) END,
+        dead_letter_queue = CASE WHEN drop_max_receives THEN NULL ELSE coalesce(alter_queue.dead_letter_queue, q.dead_letter_queue) END,
+        dedup_window = coalesce(alter_queue.dedup_window, q.dedup_window),
+        notify = coalesce(alter_queue.notify, q.notify)
+    WHERE q.stream_id = cfg.stream_id RETURNING * INTO cfg;
+    IF cfg.dead_letter_queue IS NOT NULL AND cfg.max_receives IS NULL THEN
+        RAISE EXCEPTION 'dead_letter_queue needs max_receives' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@._queue_changed();
+END
+$fn$;
+
+-- Internal: readers re-read queue policies once this transaction commits.
+CREATE FUNCTION @extschema@._queue_changed()
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__queue_changed';
+
+-- Internal: the queue's claims are forgotten when this transaction commits
+-- (purge_queue, drop_queue).
+CREATE FUNCTION @extschema@._queue_reset(queue_id int)
+RETURNS void
+LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'pgstreamx__queue_reset';
+
+CREATE FUNCTION @extschema@.drop_queue(queue_name text, if_exists boolean DEFAULT false)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.queue_config;
+BEGIN
+    PERFORM @extschema@._check_name('queue', queue_name);
+    SELECT * INTO cfg FROM @extschema@.queue_config q WHERE q.name = queue_name FOR UPDATE;
+    IF NOT FOUND THEN
+        IF if_exists THEN
+            RETURN false;
+        END IF;
+        RAISE EXCEPTION 'queue "%" does not exist', queue_name USING ERRCODE = '42704',
+            HINT = 'See pgstreamx.list_queues() for the queues of this database.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.queue_config q WHERE q.dead_letter_queue = queue_name) THEN
+        RAISE EXCEPTION 'queue "%" is the dead-letter queue of another queue', queue_name USING ERRCODE = '2BP01',
+            DETAIL = format('Used by: %s.', (SELECT string_agg(q.name, ', ' ORDER BY q.name) FROM @extschema@.queue_config q
+                                              WHERE q.dead_letter_queue = queue_name)),
+            HINT = 'Change those queues with pgstreamx.alter_queue() or drop them first.';
+    END IF;
+    PERFORM @extschema@._queue_reset(cfg.stream_id);
+    DELETE FROM @extschema@.queue_config q WHERE q.stream_id = cfg.stream_id;
+    UPDATE @extschema@.stream_config c SET kind = 'stream' WHERE c.id = cfg.stream_id;
+    RETURN @extschema@.drop_stream(queue_name);
+END
+$fn$;
+
+-- Deletes every message of the queue (TRUNCATE of its tables: waits for
+-- transactions that are sending to or reading from it). Returns how many
+-- unfinished messages it removed.
+CREATE FUNCTION @extschema@.purge_queue(queue_name text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.queue_config;
+    n   bigint;
+BEGIN
+    cfg := @extschema@._queue_config(queue_name, true);
+    EXECUTE format('LOCK TABLE @extschema@.%I IN ACCESS EXCLUSIVE MODE', 's_' || queue_name);
+    n := (SELECT m.queue_length FROM @extschema@.metrics(queue_name) m);
+    EXECUTE format('TRUNCATE @extschema@.%I', 's_' || queue_name);
+    DELETE FROM @extschema@.queue_dedup d WHERE d.queue_id = cfg.stream_id;
+    PERFORM @extschema@._queue_reset(cfg.stream_id);
+    PERFORM @extschema@._log(queue_name, 'purged', format('%s message(s)', n));
+    RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.list_queues(
+    OUT queue_name text, OUT created_at timestamptz, OUT is_fifo boolean, OUT max_receives int,
+    OUT dead_letter_queue text, OUT retention interval, OUT notify boolean)
+RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT q.name, q.created_at, q.fifo, q.max_receives, q.dead_letter_queue, c.retention, q.notify
+    FROM @extschema@.queue_config q JOIN @extschema@.stream_config c ON c.id = q.stream_id
+    ORDER BY q.name
+$fn$;
+
+-- send: pgmq's forms (queue_name, msg[, headers], delay) plus FIFO group and
+-- deduplication id. delay is seconds (int) or a point in time (timestamptz).
+CREATE FUNCTION @extschema@.send(queue_name text, msg jsonb, headers jsonb DEFAULT NULL, delay int DEFAULT 0,
+                                 group_id text DEFAULT NULL, dedup_id text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_send';
+
+CREATE FUNCTION @extschema@.send(queue_name text, msg jsonb, headers jsonb, delay timestamptz,
+                                 group_id text DEFAULT NULL, dedup_id text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_send';
+
+CREATE FUNCTION @extschema@.send(queue_name text, msg jsonb, delay int)
+RETURNS bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_send';
+
+CREATE FUNCTION @extschema@.send(queue_name text, msg jsonb, delay timestamptz)
+RETURNS bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_send';
+
+CREATE FUNCTION @extschema@.send_batch(queue_name text, msgs jsonb[], headers jsonb[] DEFAULT NULL, delay int DEFAULT 0,
+                                       group_ids text[] DEFAULT NULL, dedup_ids text[] DEFAULT NULL)
+RETURNS SETOF bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_send_batch';
+
+CREATE FUNCTION @extschema@.send_batch(queue_name text, msgs jsonb[], headers jsonb[], delay timestamptz,
+                                       group_ids text[] DEFAULT NULL, dedup_ids text[] DEFAULT NULL)
+RETURNS SETOF bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_send_batch';
+
+CREATE FUNCTION @extschema@.send_batch(queue_name text, msgs jsonb[], delay int)
+RETURNS SETOF bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_send_batch';
+
+CREATE FUNCTION @extschema@.send_batch(queue_name text, msgs jsonb[], delay timestamptz)
+RETURNS SETOF bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_send_batch';
+
+CREATE FUNCTION @extschema@.read(queue_name text, vt int, qty int)
+RETURNS TABLE(msg_id bigint, read_ct int, enqueued_at timestamptz, vt timestamptz, message jsonb, headers jsonb)
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_read';
+
+CREATE FUNCTION @extschema@.read_with_poll(queue_name text, vt int, qty int,
+                                           max_poll_seconds int DEFAULT 5, poll_interval_ms int DEFAULT 100)
+RETURNS TABLE(msg_id bigint, read_ct int, enqueued_at timestamptz, vt timestamptz, message jsonb, headers jsonb)
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_read';
+
+CREATE FUNCTION @extschema@.pop(queue_name text, qty int DEFAULT 1)
+RETURNS TABLE(msg_id bigint, read_ct int, enqueued_at timestamptz, vt timestamptz, message jsonb, headers jsonb)
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_pop';
+
+CREATE FUNCTION @extschema@.set_vt(queue_name text, msg_id bigint, vt int, read_ct int DEFAULT NULL)
+RETURNS TABLE(msg_id bigint, read_ct int, enqueued_at timestamptz, vt timestamptz, message jsonb, headers jsonb)
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_set_vt';
+
+CREATE FUNCTION @extschema@.release(queue_name text, msg_id bigint, delay int DEFAULT 0, read_ct int DEFAULT NULL)
+RETURNS boolean
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_release';
+
+CREATE FUNCTION @extschema@.delete(queue_name text, msg_id bigint, read_ct int DEFAULT NULL)
+RETURNS boolean
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_delete';
+
+CREATE FUNCTION @extschema@.delete(queue_name text, msg_ids bigint[], read_cts int[] DEFAULT NULL)
+RETURNS SETOF bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_delete';
+
+CREATE FUNCTION @extschema@.archive(queue_name text, msg_id bigint, read_ct int DEFAULT NULL)
+RETURNS boolean
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_archive';
+
+CREATE FUNCTION @extschema@.archive(queue_name text, msg_ids bigint[], read_cts int[] DEFAULT NULL)
+RETURNS SETOF bigint
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_archive';
+
+-- Archived and dead-lettered messages, kept until the queue's retention.
+CREATE FUNCTION @extschema@.archived(queue_name text)
+RETURNS TABLE(msg_id bigint, read_ct int, enqueued_at timestamptz, archived_at timestamptz, reason text,
+              message jsonb, headers jsonb)
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_archived';
+
+-- Internal: the queue's claim state in shared memory (loaded on first use):
+-- floor = the lowest unfinished msg_id (every one below is deleted, archived
+-- or dead-lettered); next_new = every message below it has been seen by a
+-- reader; the counts are of claim slots.
+CREATE FUNCTION @extschema@._queue_state(queue_id int, OUT floor bigint, OUT next_new bigint,
+                                         OUT unfinished_below bigint, OUT done_above bigint,
+                                         OUT in_flight bigint, OUT delayed_below bigint,
+                                         OUT pending bigint, OUT slots int)
+RETURNS record
+LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx__queue_state';
+
+-- Internal: metrics() (its result column queue_name would clash with the
+-- parameter in PL/pgSQL).
+CREATE FUNCTION @extschema@._queue_metrics(q text)
+RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint, in_flight bigint,
+              newest_msg_age_sec int, oldest_msg_age_sec int, total_messages bigint, dead_lettered bigint,
+              scrape_time timestamptz)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cfg @extschema@.queue_config;
+    st  record;
+    rows_above bigint;
+    delayed_above bigint;
+    oldest timestamptz;
+    newest timestamptz;
+    top bigint;
+BEGIN
+    cfg := @extschema@._queue_config(q);
+    st := @extschema@._queue_state(cfg.stream_id);
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE visible_at > clock_timestamp()) FROM @extschema@.%I
+                    WHERE partition = 0 AND seq >= $1', 's_' || cfg.name)
+        INTO rows_above, delayed_above USING st.next_new;
+    EXECUTE format('SELECT min(appended_at), max(appended_at), max(seq) FROM @extschema@.%I WHERE partition = 0 AND seq >= $1',
+                   's_' || cfg.name) INTO oldest, newest, top USING st.floor;
+    _queue_metrics.queue_name := cfg.name;
+    queue_length := st.unfinished_below + rows_above - st.done_above;
+    in_flight := st.in_flight;
+    queue_visible_length := greatest(queue_length - st.in_flight - st.delayed_below - delayed_above - st.pending, 0);
+    IF queue_length > 0 THEN
+        newest_msg_age_sec := extract(epoch FROM clock_timestamp() - newest)::int;
+        oldest_msg_age_sec := extract(epoch FROM clock_timestamp() - oldest)::int;
+    END IF;
+    total_messages := greatest(coalesce(top, 0), st.next_new - 1, 0);
+    dead_lettered := cfg.dead_lettered;
+    scrape_time := clock_timestamp();
+    RETURN NEXT;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.metrics(queue_name text)
+RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint, in_flight bigint,
+              newest_msg_age_sec int, oldest_msg_age_sec int, total_messages bigint, dead_lettered bigint,
+              scrape_time timestamptz)
+LANGUAGE sql VOLATILE
+AS $fn$ SELECT * FROM @extschema@._queue_metrics($1) $fn$;
+
+CREATE FUNCTION @extschema@.metrics_all()
+RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint, in_flight bigint,
+              newest_msg_age_sec int, oldest_msg_age_sec int, total_messages bigint, dead_lettered bigint,
+              scrape_time timestamptz)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT m.* FROM @extschema@.queue_config q, LATERAL @extschema@.metrics(q.name) m ORDER BY q.name
+$fn$;
+
+CREATE VIEW @extschema@.queues AS
+SELECT m.queue_name, m.queue_length, m.queue_visible_length, m.in_flight, m.oldest_msg_age_sec,
+       m.newest_msg_age_sec, m.total_messages, m.dead_lettered, l.is_fifo, l.max_receives,
+       l.dead_letter_queue, l.retention, l.notify, l.created_at
+FROM @extschema@.metrics_all() m JOIN @extschema@.list_queues() l ON l.queue_name = m.queue_name;
+COMMENT ON VIEW @extschema@.queues IS 'pgstreamx queues with depth, in-flight, ages and dead letters';
+
+-- Step: remember each queue's floor (where a restart starts rebuilding its
+-- claim state) and forget deduplication ids past their window.
+CREATE FUNCTION @extschema@.maintain_queues()
+RETURNS int
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    q  @extschema@.queue_config;
+    n  int := 0;
+BEGIN
+    FOR q IN SELECT * FROM @extschema@.queue_config ORDER BY name LOOP
+        BEGIN
+            UPDATE @extschema@.queue_config x SET floor = greatest(x.floor, (@extschema@._queue_state(q.stream_id)).floor)
+            WHERE x.stream_id = q.stream_id;
+        EXCEPTION WHEN object_not_in_prerequisite_state OR configuration_limit_exceeded THEN
+            -- not preloaded, or no claim window free: streams are maintained anyway
+            PERFORM @extschema@._log(q.name, 'skipped', SQLERRM);
+        END;
+        DELETE FROM @extschema@.queue_dedup d
+        WHERE d.queue_id = q.stream_id AND d.sent_at < clock_timestamp() - q.dedup_window;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+
+REVOKE ALL ON @extschema@.queue_config, @extschema@.queue_dedup FROM PUBLIC;
+GRANT SELECT ON @extschema@.queue_config TO pgstreamx_admin;
+
+-- ---------------------------------------------------------------------------
 -- Privileges: revoke from PUBLIC, grant to the roles that need each function.
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
@@ -1387,3 +1827,35 @@ GRANT EXECUTE ON FUNCTION @extschema@.seek(text, text, int, bigint),
                           @extschema@.seek(text, text, int, text),
                           @extschema@.seek(text, text, int, timestamptz)
     TO pgstreamx_consumer, pgstreamx_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.create_queue(text, int, text, interval, boolean, interval, boolean, int),
+                          @extschema@.alter_queue(text, int, text, interval, interval, boolean, boolean),
+                          @extschema@.drop_queue(text, boolean),
+                          @extschema@.purge_queue(text),
+                          @extschema@.maintain_queues(),
+                          @extschema@._queue_state(int)
+    TO pgstreamx_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.list_queues() TO pgstreamx_producer, pgstreamx_consumer, pgstreamx_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.send(text, jsonb, jsonb, int, text, text),
+                          @extschema@.send(text, jsonb, jsonb, timestamptz, text, text),
+                          @extschema@.send(text, jsonb, int),
+                          @extschema@.send(text, jsonb, timestamptz),
+                          @extschema@.send_batch(text, jsonb[], jsonb[], int, text[], text[]),
+                          @extschema@.send_batch(text, jsonb[], jsonb[], timestamptz, text[], text[]),
+                          @extschema@.send_batch(text, jsonb[], int),
+                          @extschema@.send_batch(text, jsonb[], timestamptz)
+    TO pgstreamx_producer, pgstreamx_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.read(text, int, int),
+                          @extschema@.read_with_poll(text, int, int, int, int),
+                          @extschema@.pop(text, int),
+                          @extschema@.set_vt(text, bigint, int, int),
+                          @extschema@.release(text, bigint, int, int),
+                          @extschema@.delete(text, bigint, int),
+                          @extschema@.delete(text, bigint[], int[]),
+                          @extschema@.archive(text, bigint, int),
+                          @extschema@.archive(text, bigint[], int[]),
+                          @extschema@.archived(text),
+                          @extschema@.metrics(text),
+                          @extschema@._queue_metrics(text),
+                          @extschema@.metrics_all()
+    TO pgstreamx_consumer, pgstreamx_admin;
+GRANT SELECT ON @extschema@.queues TO pgstreamx_consumer, pgstreamx_admin;

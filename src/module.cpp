@@ -4,6 +4,7 @@
 
 #include "pgstreamx/error.hpp"
 #include "pgstreamx/offsets.hpp"
+#include "pgstreamx/queue.hpp"
 #include "pgstreamx/shmem.hpp"
 #include "pgstreamx/stream.hpp"
 #include "pgstreamx/wakeup.hpp"
@@ -31,10 +32,12 @@ void xact_callback(XactEvent event, void *) {
         switch (event) {
             case XACT_EVENT_PRE_PREPARE:
                 offsets::before_prepare();  // may refuse: the PREPARE fails
+                queue::before_prepare();
                 break;
             case XACT_EVENT_COMMIT:
             case XACT_EVENT_PARALLEL_COMMIT:
                 offsets::at_xact_end(true);
+                queue::at_xact_end(true);
                 wakeup::at_xact_end(true);
                 worker::at_xact_end(true);
                 break;
@@ -42,6 +45,7 @@ void xact_callback(XactEvent event, void *) {
             case XACT_EVENT_PARALLEL_ABORT:
             case XACT_EVENT_PREPARE:
                 offsets::at_xact_end(false);
+                queue::at_xact_end(false);
                 wakeup::at_xact_end(false);
                 worker::at_xact_end(false);
                 break;
@@ -49,6 +53,13 @@ void xact_callback(XactEvent event, void *) {
                 break;
         }
     });
+}
+
+// Claims made in a rolled-back subtransaction (a savepoint, a PL/pgSQL
+// exception block) are undone with it.
+void subxact_callback(SubXactEvent event, SubTransactionId sub, SubTransactionId, void *) {
+    if (event != SUBXACT_EVENT_ABORT_SUB) return;
+    boundary([sub]() { queue::at_subxact_abort(sub); });
 }
 
 }  // namespace
@@ -66,6 +77,7 @@ void _PG_init(void) {
         if (preloading) {
             pgstreamx::wakeup::define_gucs();
             pgstreamx::offsets::define_gucs();
+            pgstreamx::queue::define_gucs();
         }
 
         pgstreamx::stream::define_gucs();
@@ -76,10 +88,12 @@ void _PG_init(void) {
         MarkGUCPrefixReserved("pgstreamx");
 
         RegisterXactCallback(pgstreamx::xact_callback, nullptr);
+        RegisterSubXactCallback(pgstreamx::subxact_callback, nullptr);
 
         if (!preloading) return;
         pgstreamx::wakeup::register_shmem();
         pgstreamx::offsets::register_shmem();
+        pgstreamx::queue::register_shmem();
         pgstreamx::worker::register_shmem();
         pgstreamx::worker::register_launcher();
         pgstreamx::worker::install_utility_hook();

@@ -22,6 +22,8 @@ void fill_slot(TupleTableSlot *slot, const Row &r) {
         v[4 + i] = optional[i];
         nl[4 + i] = optional[i] == Datum(0);
     }
+    v[9] = TimestampTzGetDatum(r.visible_at);
+    nl[9] = r.visible_at == 0;
     nl[0] = nl[1] = nl[2] = nl[3] = false;
     ExecStoreVirtualTuple(slot);
 }
@@ -29,8 +31,8 @@ void fill_slot(TupleTableSlot *slot, const Row &r) {
 // The expected shape, checked on every open: a message table changed by hand
 // must not be written blindly.
 bool has_message_shape(TupleDesc desc) {
-    static const Oid types[columns] = {INT4OID,  INT4OID,  INT8OID,  TIMESTAMPTZOID, TEXTOID,
-                                       TEXTOID,  JSONBOID, JSONBOID, BYTEAOID};
+    static const Oid types[columns] = {INT4OID, INT4OID,  INT8OID,  TIMESTAMPTZOID, TEXTOID,
+                                       TEXTOID, JSONBOID, JSONBOID, BYTEAOID,       TIMESTAMPTZOID};
     if (desc->natts != columns) return false;
     for (int i = 0; i < columns; i++) {
         Form_pg_attribute a = TupleDescAttr(desc, i);

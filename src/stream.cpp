@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pgstreamx/args.hpp"
 #include "pgstreamx/core/hash.hpp"
 #include "pgstreamx/core/names.hpp"
 #include "pgstreamx/error.hpp"
@@ -33,21 +34,9 @@ constexpr Size max_topic = 1024;
 constexpr Size max_key = 4096;
 constexpr int64 max_wait_ms = 3600 * 1000;
 
-std::string text_arg(FunctionCallInfo fcinfo, int n) {
-    return std::string(text_to_cstring(PG_GETARG_TEXT_PP(n)));
-}
-
-std::string required_text(FunctionCallInfo fcinfo, int n, const char *what) {
-    if (PG_ARGISNULL(n))
-        throw Error(sqlstate::null_value_not_allowed, std::string(what) + " must not be null");
-    return text_arg(fcinfo, n);
-}
-
-int32 required_int32(FunctionCallInfo fcinfo, int n, const char *what) {
-    if (PG_ARGISNULL(n))
-        throw Error(sqlstate::null_value_not_allowed, std::string(what) + " must not be null");
-    return PG_GETARG_INT32(n);
-}
+using args::required_int32;
+using args::required_text;
+std::string text_arg(FunctionCallInfo fcinfo, int n) { return args::text_value(fcinfo, n); }
 
 void check_field_length(Size bytes, Size limit, const char *what) {
     if (bytes > limit)
@@ -150,21 +139,26 @@ Oid message_table_oid(const std::string &name) {
 
 const Info &lookup(const std::string &name) {
     names::validate("stream", name);
+    if (const Info *s = find(name)) return *s;
+    throw Error(sqlstate::undefined_object, "stream \"" + name + "\" does not exist", {},
+                "Create it with pgstreamx.create_stream(), or see pgstreamx.list_streams().");
+}
+
+const Info *find(const std::string &name) {
     if (!cache) cache = new std::unordered_map<std::string, Info>();
     const Oid relid = message_table_oid(name);
     if (auto it = cache->find(name); it != cache->end()) {
-        if (OidIsValid(relid) && it->second.relid == relid) return it->second;
+        if (OidIsValid(relid) && it->second.relid == relid) return &it->second;
         cache->erase(it);
     }
     spi::Scope scope;  // only on a miss: the hit above needs no SPI
     static const Oid types[] = {TEXTOID};
     SPIPlanPtr p = spi::plan(
-        "SELECT id, partitions, chunk, hwm::oid[], segments FROM pgstreamx.stream_config WHERE name = $1", 1,
-        types);
+        "SELECT id, partitions, chunk, hwm::oid[], segments, kind = 'queue' FROM pgstreamx.stream_config "
+        "WHERE name = $1",
+        1, types);
     Datum args[] = {text_datum(name)};
-    if (!OidIsValid(relid) || spi::execute(p, args, nullptr, true, 1) == 0)
-        throw Error(sqlstate::undefined_object, "stream \"" + name + "\" does not exist", {},
-                    "Create it with pgstreamx.create_stream(), or see pgstreamx.list_streams().");
+    if (!OidIsValid(relid) || spi::execute(p, args, nullptr, true, 1) == 0) return nullptr;
     Info info;
     info.name = name;
     info.relation = spi::qualified("s_" + name);
@@ -173,6 +167,8 @@ const Info &lookup(const std::string &name) {
     info.partitions = spi::int32_value(0, 2);
     info.chunk = spi::int32_value(0, 3);
     const int32 segments = spi::int32_value(0, 5);
+    bool isq_null = false;
+    info.is_queue = DatumGetBool(spi::value(0, 6, &isq_null));
     bool isnull = false;
     Datum hwm = spi::value(0, 4, &isnull);
     Datum *elems = nullptr;
@@ -193,7 +189,7 @@ const Info &lookup(const std::string &name) {
                         "segment " + std::to_string(g) + " of stream \"" + name + "\" is missing");
         info.leaves.push_back(leaf);
     }
-    return cache->emplace(name, std::move(info)).first->second;
+    return &cache->emplace(name, std::move(info)).first->second;
 }
 
 int32 current_segment(int32 stream_id) {
@@ -342,7 +338,7 @@ void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_ou
         const size_t k = used[part[i]]++;
         const Message &m = msgs[i];
         rows[i] = storage::Row{segs[part[i]][k], part[i],   seqs[part[i]][k], now,           m.topic,
-                               PointerGetDatum(m.key), m.headers, m.payload,        m.payload_bytes};
+                               PointerGetDatum(m.key), m.headers, m.payload,        m.payload_bytes, m.visible_at};
         if (seqs_out) seqs_out[i] = seqs[part[i]][k];
     }
     for (int64 i = 0; i < n;) {
@@ -389,52 +385,22 @@ PGSTREAMX_FUNCTION(pgstreamx_append) {
     PG_RETURN_INT64(seq);
 }
 
-namespace {
-
-// Elements of a 1-D array argument (NULL array -> empty, nulls allowed).
-struct ArrayArg {
-    Datum *values = nullptr;
-    bool *nulls = nullptr;
-    int n = 0;
-    bool present = false;
-};
-
-ArrayArg array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype) {
-    ArrayArg a;
-    if (PG_ARGISNULL(argno)) return a;
-    a.present = true;
-    Datum d = PG_GETARG_DATUM(argno);
-    pg_call([&]() {
-        ArrayType *arr = DatumGetArrayTypeP(d);
-        if (ARR_NDIM(arr) > 1)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("batch arrays must be one-dimensional")));
-        int16 typlen;
-        bool typbyval;
-        char typalign;
-        get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-        deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &a.values, &a.nulls, &a.n);
-    });
-    return a;
-}
-
-}  // namespace
 
 // pgstreamx.append_batch(stream, payloads jsonb[], keys text[], headers jsonb[],
 // topics text[]) -> SETOF bigint: the seqs, in the order of `payloads`.
 PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
     std::string name = required_text(fcinfo, 0, "stream");
     if (PG_ARGISNULL(1)) throw Error(sqlstate::null_value_not_allowed, "payloads must not be null");
-    ArrayArg payloads = array_arg(fcinfo, 1, JSONBOID);
-    ArrayArg keys = array_arg(fcinfo, 2, TEXTOID);
-    ArrayArg headers = array_arg(fcinfo, 3, JSONBOID);
-    ArrayArg topics = array_arg(fcinfo, 4, TEXTOID);
+    args::Array payloads = args::array(fcinfo, 1, JSONBOID);
+    args::Array keys = args::array(fcinfo, 2, TEXTOID);
+    args::Array headers = args::array(fcinfo, 3, JSONBOID);
+    args::Array topics = args::array(fcinfo, 4, TEXTOID);
     const int n = payloads.n;
     if (n > max_batch)
         throw Error(sqlstate::program_limit_exceeded, "batch is too large",
                     std::to_string(n) + " messages; the limit is " + std::to_string(max_batch) + ".",
                     "Split it into several calls.");
-    for (const ArrayArg *a : {&keys, &headers, &topics})
+    for (const args::Array *a : {&keys, &headers, &topics})
         if (a->present && a->n != n)
             throw Error(sqlstate::invalid_parameter_value, "batch arrays must have the same length",
                         "payloads has " + std::to_string(n) + " elements, another array has " +
@@ -445,7 +411,7 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
         if (payloads.nulls[i])
             throw Error(sqlstate::null_value_not_allowed,
                         "payload " + std::to_string(i + 1) + " of the batch is null");
-        auto opt = [i](const ArrayArg &a) { return a.present && !a.nulls[i] ? a.values[i] : Datum(0); };
+        auto opt = [i](const args::Array &a) { return a.present && !a.nulls[i] ? a.values[i] : Datum(0); };
         const Datum k = opt(keys);
         msgs[i] = Message{payloads.values[i], Datum(0), k ? DatumGetTextPP(k) : nullptr, opt(topics), opt(headers)};
         check_message(msgs[i]);

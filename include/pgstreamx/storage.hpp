@@ -15,8 +15,10 @@ namespace pgstreamx::storage {
 
 // One message row, in the column order of pgstreamx."s_<name>":
 // segment, partition, seq, appended_at, topic, key, headers, payload,
-// payload_bytes. A Datum of 0 is NULL for the nullable columns (topic ..
-// payload_bytes); segment, partition, seq and appended_at are never NULL.
+// payload_bytes, visible_at. A Datum of 0 is NULL for the nullable columns
+// (topic .. payload_bytes), and so is a visible_at of 0; segment, partition,
+// seq and appended_at are never NULL. Queues also keep their acknowledgement
+// records in partition -1 of the same tables (queue.cpp).
 struct Row {
     int32 segment;
     int32 partition;
@@ -27,9 +29,10 @@ struct Row {
     Datum headers;
     Datum payload;
     Datum payload_bytes;
+    TimestampTz visible_at;  // queues: a delayed message is not read before (0: NULL)
 };
 
-constexpr int columns = 9;
+constexpr int columns = 10;
 
 // Inserts rows[0 .. n) into the leaf table `leaf` (RowExclusiveLock, held to
 // the end of the transaction). Raises 42704 if the leaf no longer exists

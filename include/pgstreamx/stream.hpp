@@ -13,6 +13,7 @@ struct Info {
     std::string relation;  // pgstreamx."s_<name>", the partitioned message table
     Oid relid = InvalidOid;  // of the message table: identifies this incarnation
     int32 id = 0;
+    bool is_queue = false;   // kind 'queue': read through queue.cpp's claims
     int32 partitions = 0;
     int64 chunk = 0;         // seqs reserved per high-water-mark step
     std::vector<Oid> hwm;    // per-partition sequence
@@ -24,6 +25,9 @@ struct Info {
 // table still has the same OID (a dropped and re-created stream is looked up
 // again). The reference stays valid until the next lookup of the same name.
 const Info &lookup(const std::string &name);
+
+// The same, but nullptr instead of 42704 when there is no such stream or queue.
+const Info *find(const std::string &name);
 
 // The stream's current storage segment, read from the catalog (used when a
 // partition's in-flight state is loaded).
@@ -49,6 +53,7 @@ struct Message {
     text *key;  // chooses the partition (stable hash); null: spread evenly
     Datum topic;
     Datum headers;
+    TimestampTz visible_at = 0;  // queues: not read before (0: no delay)
 };
 
 // The one append path (append, append_batch, table capture): chooses each

@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgstreamx;
 
-SELECT plan(71);
+SELECT plan(95);
 
 -- The extension and its schema.
 SELECT has_extension('pgstreamx', 'pgstreamx is installed');
@@ -35,7 +35,11 @@ SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name
                                         'capture_table', 'uncapture_table', '_capture_table', '_uncapture_table',
                                         '_capture_trigger', '_capture_sync_triggers', '_capture_on_ddl',
                                         '_capture_on_sql_drop', '_capture_check_owner', '_outer_user',
-                                        '_count', '_maintenance_lock', '_maintenance_unlock', '_workers', '_worker_notify'],
+                                        '_count', '_maintenance_lock', '_maintenance_unlock', '_workers', '_worker_notify',
+                                        'create_queue', 'alter_queue', 'drop_queue', 'purge_queue', 'list_queues',
+                                        'send', 'send_batch', 'read', 'read_with_poll', 'pop', 'set_vt', 'release',
+                                        'delete', 'archive', 'archived', 'metrics', 'metrics_all', 'maintain_queues',
+                                        '_queue_config', '_queue_changed', '_queue_reset', '_queue_state', '_queue_metrics'],
                      'schema pgstreamx has exactly the documented functions');
 
 -- version()
@@ -49,8 +53,9 @@ SELECT isnt_definer('pgstreamx', 'version', ARRAY[]::text[]);
 SELECT has_function('pgstreamx', 'shared_memory', ARRAY[]::text[]);
 SELECT function_returns('pgstreamx', 'shared_memory', ARRAY[]::text[], 'setof record');
 SELECT isnt_definer('pgstreamx', 'shared_memory', ARRAY[]::text[]);
-SELECT bag_eq($$SELECT segment FROM pgstreamx.shared_memory()$$, ARRAY['pgstreamx wakeup', 'pgstreamx offsets', 'pgstreamx worker'],
-              'shared_memory() lists the wake-up, offsets and worker segments');
+SELECT bag_eq($$SELECT segment FROM pgstreamx.shared_memory()$$, ARRAY['pgstreamx wakeup', 'pgstreamx offsets', 'pgstreamx worker',
+                                                                     'pgstreamx queues', 'pgstreamx queue config'],
+              'shared_memory() lists the wake-up, offsets, worker and queue segments');
 
 -- Streams: signatures and return types are the contract.
 SELECT has_function('pgstreamx', 'create_stream', ARRAY['text', 'integer', 'interval', 'integer', 'interval']);
@@ -104,6 +109,40 @@ SELECT ok(NOT has_table_privilege('public', 'pgstreamx.maintenance_stats', 'SELE
 SELECT ok(has_table_privilege('pgstreamx_admin', 'pgstreamx.maintenance_stats', 'SELECT'), 'pgstreamx_admin reads maintenance_stats');
 SELECT ok(NOT has_function_privilege('pgstreamx_admin', 'pgstreamx._worker_notify()', 'EXECUTE'), '_worker_notify() is for the install script only');
 
+-- Queues (pgmq's names and parameter names are the contract).
+SELECT has_function('pgstreamx', 'create_queue', ARRAY['text', 'integer', 'text', 'interval', 'boolean', 'interval', 'boolean', 'integer']);
+SELECT is((SELECT string_agg(pg_get_function_identity_arguments(p.oid), ' | ' ORDER BY 1) FROM pg_proc p
+           WHERE p.pronamespace = 'pgstreamx'::regnamespace AND p.proname = 'send'),
+          'queue_name text, msg jsonb, delay integer | queue_name text, msg jsonb, delay timestamp with time zone | '
+          'queue_name text, msg jsonb, headers jsonb, delay integer, group_id text, dedup_id text | '
+          'queue_name text, msg jsonb, headers jsonb, delay timestamp with time zone, group_id text, dedup_id text',
+          'send() has pgmq''s forms and parameter names');
+SELECT function_returns('pgstreamx', 'send', ARRAY['text', 'jsonb', 'jsonb', 'integer', 'text', 'text'], 'bigint');
+SELECT function_returns('pgstreamx', 'send_batch', ARRAY['text', 'jsonb[]', 'jsonb[]', 'integer', 'text[]', 'text[]'], 'setof bigint');
+SELECT is((SELECT pg_get_function_result('pgstreamx.read(text,integer,integer)'::regprocedure)),
+          'TABLE(msg_id bigint, read_ct integer, enqueued_at timestamp with time zone, vt timestamp with time zone, message jsonb, headers jsonb)',
+          'read() returns pgmq''s message record');
+SELECT is((SELECT pg_get_function_arguments('pgstreamx.read_with_poll(text,integer,integer,integer,integer)'::regprocedure)),
+          'queue_name text, vt integer, qty integer, max_poll_seconds integer DEFAULT 5, poll_interval_ms integer DEFAULT 100',
+          'read_with_poll() takes pgmq''s parameters');
+SELECT function_returns('pgstreamx', 'delete', ARRAY['text', 'bigint', 'integer'], 'boolean');
+SELECT function_returns('pgstreamx', 'delete', ARRAY['text', 'bigint[]', 'integer[]'], 'setof bigint');
+SELECT function_returns('pgstreamx', 'archive', ARRAY['text', 'bigint', 'integer'], 'boolean');
+SELECT function_returns('pgstreamx', 'release', ARRAY['text', 'bigint', 'integer', 'integer'], 'boolean');
+SELECT has_function('pgstreamx', 'set_vt', ARRAY['text', 'bigint', 'integer', 'integer']);
+SELECT has_function('pgstreamx', 'pop', ARRAY['text', 'integer']);
+SELECT has_view('pgstreamx', 'queues', 'view pgstreamx.queues');
+SELECT throws_ok($$SELECT pgstreamx.send('no_such_queue', '{}'::jsonb)$$, '42704', NULL, 'send to an unknown queue: 42704');
+SELECT throws_ok($$SELECT * FROM pgstreamx.read('no_such_queue', 30, 1)$$, '42704', NULL, 'read an unknown queue: 42704');
+SELECT throws_ok($$SELECT pgstreamx.create_queue('Bad')$$, '22023', NULL, 'invalid queue name: 22023');
+SELECT function_privs_are('pgstreamx', 'send', ARRAY['text', 'jsonb', 'jsonb', 'integer', 'text', 'text'], 'pgstreamx_producer', ARRAY['EXECUTE']);
+SELECT function_privs_are('pgstreamx', 'read', ARRAY['text', 'integer', 'integer'], 'pgstreamx_producer', ARRAY[]::text[]);
+SELECT function_privs_are('pgstreamx', 'read', ARRAY['text', 'integer', 'integer'], 'pgstreamx_consumer', ARRAY['EXECUTE']);
+SELECT function_privs_are('pgstreamx', 'send', ARRAY['text', 'jsonb', 'jsonb', 'integer', 'text', 'text'], 'pgstreamx_consumer', ARRAY[]::text[]);
+SELECT function_privs_are('pgstreamx', 'purge_queue', ARRAY['text'], 'pgstreamx_consumer', ARRAY[]::text[]);
+SELECT function_privs_are('pgstreamx', '_queue_reset', ARRAY['integer'], 'pgstreamx_admin', ARRAY[]::text[]);
+SELECT isnt_definer('pgstreamx', 'send', ARRAY['text', 'jsonb', 'jsonb', 'integer', 'text', 'text']);
+SELECT ok(NOT has_table_privilege('pgstreamx_consumer', 'pgstreamx.queue_config', 'SELECT'), 'consumers cannot read queue_config');
 -- Roles and privileges: nothing for PUBLIC.
 SELECT has_role('pgstreamx_producer');
 SELECT has_role('pgstreamx_consumer');

@@ -32,7 +32,7 @@ like($stderr, qr/invalid configuration parameter name "pgstreamx.typo"/, 'prefix
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'pgstreamx'");
 $node->restart;
 is($node->safe_psql('postgres', q{SELECT string_agg(segment, ',' ORDER BY segment) FROM pgstreamx.shared_memory()}),
-   'pgstreamx offsets,pgstreamx wakeup,pgstreamx worker', 'shared memory exists after preloading');
+   'pgstreamx offsets,pgstreamx queue config,pgstreamx queues,pgstreamx wakeup,pgstreamx worker', 'shared memory exists after preloading');
 is($node->safe_psql('postgres', 'SELECT pgstreamx_test.wakeup_wait(1, 10)'), 'f', 'wake-ups work after preloading');
 
 # A misspelt setting in postgresql.conf is reported, not silently ignored.

@@ -1,0 +1,55 @@
+// args.hpp - reading SQL function arguments from C++ (shared by the areas'
+// entry points): required values raise 22004 with the argument's name, and
+// array arguments are deconstructed through pg_call.
+#pragma once
+
+#include <string>
+
+#include "pgstreamx/error.hpp"
+
+namespace pgstreamx::args {
+
+inline std::string text_value(FunctionCallInfo fcinfo, int n) {
+    return std::string(text_to_cstring(PG_GETARG_TEXT_PP(n)));
+}
+
+inline std::string required_text(FunctionCallInfo fcinfo, int n, const char *what) {
+    if (PG_ARGISNULL(n))
+        throw Error(sqlstate::null_value_not_allowed, std::string(what) + " must not be null");
+    return text_value(fcinfo, n);
+}
+
+inline int32 required_int32(FunctionCallInfo fcinfo, int n, const char *what) {
+    if (PG_ARGISNULL(n))
+        throw Error(sqlstate::null_value_not_allowed, std::string(what) + " must not be null");
+    return PG_GETARG_INT32(n);
+}
+
+// Elements of a 1-D array argument (NULL array -> empty, nulls allowed).
+struct Array {
+    Datum *values = nullptr;
+    bool *nulls = nullptr;
+    int n = 0;
+    bool present = false;
+};
+
+inline Array array(FunctionCallInfo fcinfo, int argno, Oid elemtype) {
+    Array a;
+    if (PG_ARGISNULL(argno)) return a;
+    a.present = true;
+    Datum d = PG_GETARG_DATUM(argno);
+    pg_call([&]() {
+        ArrayType *arr = DatumGetArrayTypeP(d);
+        if (ARR_NDIM(arr) > 1)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("batch arrays must be one-dimensional")));
+        int16 typlen;
+        bool typbyval;
+        char typalign;
+        get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+        deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &a.values, &a.nulls, &a.n);
+    });
+    return a;
+}
+
+}  // namespace pgstreamx::args
