@@ -103,7 +103,9 @@ load_tests() {
 install_pgstreamx() {
     # Same lock as make test (scripts/common.sh): no other run may replace
     # the installed library while the benchmark server uses it.
-    exec 9>/var/lock/pgstreamx-install.lock 2>/dev/null || exec 9>/var/tmp/pgstreamx-install.lock
+    # The braces keep 2>/dev/null to this one open: "exec 9>F 2>/dev/null" would send
+    # the rest of the run's log (stderr) to /dev/null.
+    { exec 9>/var/lock/pgstreamx-install.lock; } 2>/dev/null || exec 9>/var/tmp/pgstreamx-install.lock
     flock -n 9 || { log "waiting for another pgstreamx test or benchmark run to finish (at most 10 minutes)"
                     flock -w 600 9 || log "still locked after 10 minutes: going on without the lock"; }
     if [[ ${BENCH_SKIP_INSTALL:-0} == 1 ]]; then

@@ -1,0 +1,1 @@
+SELECT queue_length FROM pgstreamx.metrics('bloat_bq');

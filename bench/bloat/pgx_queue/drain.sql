@@ -1,0 +1,1 @@
+CALL bench.bloat_queue_drain(:batch);

@@ -1,0 +1,2 @@
+SELECT pg_sleep(1.1);
+CALL pgstreamx.maintain();

@@ -1,0 +1,2 @@
+-- Unfinished messages: log rows without a done claim.
+SELECT (SELECT count(*) FROM bench.psb_log) - (SELECT count(*) FROM bench.psb_claims WHERE done);

@@ -1,0 +1,1 @@
+CALL bench.bloat_psb_drain(:batch);
