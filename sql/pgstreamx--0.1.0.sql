@@ -270,6 +270,10 @@ DECLARE
     cfg @extschema@.stream_config;
 BEGIN
     PERFORM @extschema@._check_name('stream', name);
+    -- Wait for a running maintain() round and keep the next one out until
+    -- commit (its steps lock catalog rows and message tables in an order a
+    -- drop could deadlock with): maintain()'s lock, as a transaction lock.
+    PERFORM pg_catalog.pg_advisory_xact_lock((1885827960::bigint << 32) | 1);
     SELECT * INTO cfg FROM @extschema@.stream_config c WHERE c.name = drop_stream.name FOR UPDATE;
     IF NOT FOUND THEN
         IF if_exists THEN
@@ -1549,6 +1553,7 @@ DECLARE
     cfg @extschema@.queue_config;
 BEGIN
     PERFORM @extschema@._check_name('queue', queue_name);
+    PERFORM pg_catalog.pg_advisory_xact_lock((1885827960::bigint << 32) | 1);  -- as in drop_stream
     SELECT * INTO cfg FROM @extschema@.queue_config q WHERE q.name = queue_name FOR UPDATE;
     IF NOT FOUND THEN
         IF if_exists THEN
@@ -1582,6 +1587,7 @@ DECLARE
     cfg @extschema@.queue_config;
     n   bigint;
 BEGIN
+    PERFORM pg_catalog.pg_advisory_xact_lock((1885827960::bigint << 32) | 1);  -- as in drop_stream
     cfg := @extschema@._queue_config(queue_name, true);
     EXECUTE format('LOCK TABLE @extschema@.%I IN ACCESS EXCLUSIVE MODE', 's_' || queue_name);
     n := (SELECT m.queue_length FROM @extschema@.metrics(queue_name) m);
@@ -1771,11 +1777,18 @@ AS $fn$
 DECLARE
     q  @extschema@.queue_config;
     n  int := 0;
+    f  bigint;
 BEGIN
     FOR q IN SELECT * FROM @extschema@.queue_config ORDER BY name LOOP
         BEGIN
-            UPDATE @extschema@.queue_config x SET floor = greatest(x.floor, (@extschema@._queue_state(q.stream_id)).floor)
-            WHERE x.stream_id = q.stream_id;
+            -- The catalog row first, then the queue's table (through
+            -- _queue_state), the order drop_queue and purge_queue lock them
+            -- in; a queue being dropped or purged right now is skipped.
+            PERFORM 1 FROM @extschema@.queue_config x WHERE x.stream_id = q.stream_id FOR UPDATE SKIP LOCKED;
+            IF FOUND THEN
+                f := (@extschema@._queue_state(q.stream_id)).floor;
+                UPDATE @extschema@.queue_config x SET floor = greatest(x.floor, f) WHERE x.stream_id = q.stream_id;
+            END IF;
         EXCEPTION WHEN object_not_in_prerequisite_state OR configuration_limit_exceeded THEN
             -- not preloaded, or no claim window free: streams are maintained anyway
             PERFORM @extschema@._log(q.name, 'skipped', SQLERRM);
