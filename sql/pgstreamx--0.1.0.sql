@@ -1394,7 +1394,6 @@ CREATE TABLE @extschema@.queue_config (
     dedup_window      interval NOT NULL DEFAULT '5 minutes' CHECK (dedup_window > interval '0'),
     notify            boolean NOT NULL DEFAULT false,
     floor             bigint NOT NULL DEFAULT 0,      -- every message below it is finished (kept by maintain())
-    dead_lettered     bigint NOT NULL DEFAULT 0,
     created_at        timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 COMMENT ON TABLE @extschema@.queue_config IS 'pgstreamx queues (catalog; use the functions to change it)';
@@ -1589,6 +1588,8 @@ DECLARE
 BEGIN
     PERFORM pg_catalog.pg_advisory_xact_lock((1885827960::bigint << 32) | 1);  -- as in drop_stream
     cfg := @extschema@._queue_config(queue_name, true);
+    -- load the claim state before the lock (loading reads the table)
+    PERFORM @extschema@._queue_state(cfg.stream_id);
     EXECUTE format('LOCK TABLE @extschema@.%I IN ACCESS EXCLUSIVE MODE', 's_' || queue_name);
     n := (SELECT m.queue_length FROM @extschema@.metrics(queue_name) m);
     EXECUTE format('TRUNCATE @extschema@.%I', 's_' || queue_name);
@@ -1737,7 +1738,9 @@ BEGIN
         oldest_msg_age_sec := extract(epoch FROM clock_timestamp() - oldest)::int;
     END IF;
     total_messages := greatest(coalesce(top, 0), st.next_new - 1, 0);
-    dead_lettered := cfg.dead_lettered;
+    -- counted from the dead-letter records, which retention keeps as long as the archive
+    EXECUTE format('SELECT coalesce(sum(length(payload_bytes) / 12), 0) FROM @extschema@.%I WHERE partition = -1 AND topic = ''dead_letter''',
+                   's_' || cfg.name) INTO dead_lettered;
     scrape_time := clock_timestamp();
     RETURN NEXT;
 END

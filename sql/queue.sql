@@ -144,6 +144,31 @@ SELECT msg_id FROM pgstreamx.read('fifo_orders', 30, 1);
 PREPARE TRANSACTION 'q';
 -- (the failed PREPARE rolled back)
 SELECT pgstreamx.drop_stream('plain');
+-- a transaction that sends and then reads: its own message is not passed
+-- over (it is final only at commit), and is delivered once due
+SELECT pgstreamx.create_queue('own');
+BEGIN;
+SELECT pgstreamx.send('own', '{"mine": true}', 1);
+SELECT count(*) AS got_own_delayed FROM pgstreamx.read('own', 30, 10);
+COMMIT;
+SELECT pg_sleep(1.2);
+SELECT msg_id, message FROM pgstreamx.read('own', 30, 10);
+
+-- a purge rolled back to a savepoint keeps the claims
+SELECT pgstreamx.send_batch('own', ARRAY['{"k": 1}', '{"k": 2}']::jsonb[]);
+SELECT msg_id FROM pgstreamx.read('own', 30, 1);
+BEGIN;
+SAVEPOINT before_purge;
+SELECT pgstreamx.purge_queue('own');
+ROLLBACK TO SAVEPOINT before_purge;
+COMMIT;
+SELECT msg_id FROM pgstreamx.read('own', 30, 10);  -- only the unclaimed one
+
+-- REPEATABLE READ / SERIALIZABLE: refused (claims follow the latest state)
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM pgstreamx.read('own', 30, 1);
+ROLLBACK;
+
 -- clean up (later tests use their own names)
 SELECT pgstreamx.drop_queue(queue_name) FROM pgstreamx.list_queues() ORDER BY queue_name DESC;
 SELECT count(*) FROM pgstreamx.list_queues();

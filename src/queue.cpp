@@ -40,7 +40,8 @@ struct Key {
 
 struct Entry {
     Key key;            // must be first (dynahash)
-    Oid relid;          // the queue's message table: identifies this incarnation
+    Oid relid;          // the queue's message table: identifies the queue's incarnation
+    uint64 incarnation; // this window's: a new one after eviction, purge or drop + create
     bool loaded;        // the window was rebuilt from the durable records
     int32 loading_pid;  // a backend rebuilding it (0: none)
     claims::Window w;
@@ -48,7 +49,8 @@ struct Entry {
 };
 
 struct Header {
-    pg_atomic_uint64 config_gen;  // bumped when any queue's policies change
+    pg_atomic_uint64 config_gen;   // bumped when any queue's policies change
+    pg_atomic_uint64 incarnations; // hands out Entry::incarnation
 };
 
 int guc_max_queues = 32;     // pgstreamx.max_queues
@@ -79,7 +81,10 @@ Size header_size() { return sizeof(Header); }
 
 void header_init(void *addr, bool found) {
     header = static_cast<Header *>(addr);
-    if (!found) pg_atomic_init_u64(&header->config_gen, 0);
+    if (!found) {
+        pg_atomic_init_u64(&header->config_gen, 0);
+        pg_atomic_init_u64(&header->incarnations, 0);
+    }
 }
 
 LWLock *table_lock() { return shmem::lwlock(segment_name, 0); }
@@ -121,7 +126,13 @@ struct Queue {
 
 std::unordered_map<std::string, Queue> *queues = nullptr;
 
-Datum text_datum(const std::string &s) { return CStringGetTextDatum(s.c_str()); }
+Datum text_datum(const std::string &s) {
+    const char *c = s.c_str();
+    return pg_call([c]() { return CStringGetTextDatum(c); });
+}
+
+// The FIFO group of a message: a hash of its group_id (never 0, "no group").
+uint64 group_hash(const char *p, size_t n) { return hash::fnv1a64(std::string_view(p, n)) | 1; }
 
 int64 interval_us(const Interval *iv) {
     return (static_cast<int64>(iv->month) * DAYS_PER_MONTH + iv->day) * USECS_PER_DAY + iv->time;
@@ -181,6 +192,7 @@ Found lookup(const std::string &name) {
 
 struct Undo {
     Key key;
+    uint64 incarnation;  // of the window the change was made in
     int64 msg_id;
     claims::Slot prev;  // state empty: the message had no slot
     int32 read_ct;      // the slot as this transaction left it
@@ -188,19 +200,34 @@ struct Undo {
     SubTransactionId sub;
 };
 
-std::vector<Undo> *undo = nullptr;
-std::vector<Key> *resets = nullptr;          // purge/drop: forget the window at commit
-std::vector<std::string> *notified = nullptr;  // queues NOTIFYed in this transaction
-bool bump_config = false;
+// Things done by a (sub)transaction, tagged with it so that a rolled-back
+// savepoint takes its part back.
+struct Tagged {
+    Key key;
+    std::string name;
+    SubTransactionId sub;
+};
 
-void remember(const Key &key, const claims::Slot &prev, const claims::Slot &now_) {
-    undo->push_back(Undo{key, now_.msg_id, prev, now_.read_ct, now_.state, GetCurrentSubTransactionId()});
+std::vector<Undo> *undo = nullptr;
+std::vector<Tagged> *resets = nullptr;    // purge/drop: forget the window at commit
+std::vector<Tagged> *notified = nullptr;  // queues NOTIFYed in this transaction
+std::vector<SubTransactionId> *bumps = nullptr;  // alter_queue: re-read policies after commit
+
+// Callers reserve room first (reserve_undo): a push_back under the LWLock
+// must not throw after the slot was changed.
+void remember(const Entry *e, const claims::Slot &prev, const claims::Slot &now_) {
+    undo->push_back(Undo{e->key, e->incarnation, now_.msg_id, prev, now_.read_ct, now_.state,
+                         GetCurrentSubTransactionId()});
 }
+
+void reserve_undo(size_t more) { undo->reserve(undo->size() + more); }
 
 uint64 channel_of(const Key &k) { return wakeup::channel(k.db, static_cast<uint64>(k.queue_id)); }
 
-// Puts a slot back the way it was before `u`, if nobody changed it since.
+// Puts a slot back the way it was before `u`, if nobody changed it since
+// (and it is still the window the change was made in).
 void restore(Entry *e, const Undo &u) noexcept {
+    if (e->incarnation != u.incarnation) return;
     claims::Slot *s = claims::find(e->w, e->slots, u.msg_id);
     if (!s || s->read_ct != u.read_ct || s->state != u.state) return;
     if (u.prev.state != claims::empty) {
@@ -209,10 +236,10 @@ void restore(Entry *e, const Undo &u) noexcept {
     } else if (u.msg_id >= e->w.next_new) {
         claims::erase(e->w, e->slots, s);  // a later scan finds it as new
     } else {
-        s->state = claims::held;  // below next_new it needs its slot: deliverable now
-        s->read_ct = 0;
-        s->vt = 0;
-        claims::note_due(e->w, 0);
+        s->state = claims::held;  // below next_new it needs its slot: deliverable
+        s->read_ct = 0;           // again (at its visible_at for a delayed one)
+        s->vt = u.prev.vt;
+        claims::note_due(e->w, s->vt);
     }
 }
 
@@ -230,8 +257,9 @@ void undo_from(size_t first) noexcept {
 void ensure_lists() {
     if (!undo) {
         undo = new std::vector<Undo>();
-        resets = new std::vector<Key>();
-        notified = new std::vector<std::string>();
+        resets = new std::vector<Tagged>();
+        notified = new std::vector<Tagged>();
+        bumps = new std::vector<SubTransactionId>();
     }
 }
 
@@ -271,13 +299,23 @@ struct LoadGuard {
     }
 };
 
+void refuse_snapshot_isolation(const char *what) {
+    if (IsolationUsesXactSnapshot())
+        throw Error(sqlstate::feature_not_supported,
+                    std::string("cannot ") + what + " in a REPEATABLE READ or SERIALIZABLE transaction",
+                    "Queue claims are decided on the latest committed state; the transaction's snapshot is older.",
+                    "Use READ COMMITTED (the default) for transactions that read queues.");
+}
+
 void load(const Queue &q, const stream::Info &s) {
     LoadGuard guard{q.key()};
+    refuse_snapshot_isolation("load the claim state of a queue (its first use since the server started)");
     // The horizon FIRST, then the snapshot of the queries below: everything
     // below it has ended, so next_new may move up to it (never past a
     // message whose sender commits later).
     const int64 h = offsets::horizon(stream::partition_ref(s, 0));
     std::vector<int64> finished;
+    std::vector<claims::Slot> unfinished;  // passed by next_new: they get slots
     int64 next_new = 0;
     {
         spi::Scope scope;
@@ -302,11 +340,16 @@ void load(const Queue &q, const stream::Info &s) {
         std::sort(finished.begin(), finished.end());
         finished.erase(std::unique(finished.begin(), finished.end()), finished.end());
 
-        // next_new: the first unfinished message at or above the floor.
+        // next_new: walk the rows from the floor; an unfinished one is passed
+        // with a slot (deliverable, or at its visible_at when delayed), so
+        // one old unfinished message does not force a slot for every
+        // finished one after it. The walk stops when half the window is
+        // used that way, or at the horizon.
         static const Oid wtypes[] = {INT8OID, INT8OID};
-        SPIPlanPtr wp = spi::plan("SELECT seq FROM " + s.relation +
+        SPIPlanPtr wp = spi::plan("SELECT seq, segment, visible_at, key FROM " + s.relation +
                                       " WHERE partition = 0 AND seq >= $1 AND seq < $2 ORDER BY seq LIMIT 10000",
-                                  2, wtypes);
+                                  2, wtypes, true);
+        const size_t budget = static_cast<size_t>(capacity() - capacity() / 4) / 2;
         int64 from = hint;
         next_new = h;
         for (bool more = true; more;) {
@@ -314,13 +357,27 @@ void load(const Queue &q, const stream::Info &s) {
             const uint64 n = spi::execute(wp, wargs, nullptr, false);
             more = n == 10000;
             for (uint64 r = 0; r < n; r++) {
-                const int64 seq = spi::int64_value(r, 1);
+                bool isnull = false;
+                const int64 seq = DatumGetInt64(spi::value(r, 1, &isnull));
                 from = seq + 1;
-                if (!std::binary_search(finished.begin(), finished.end(), seq)) {
+                if (std::binary_search(finished.begin(), finished.end(), seq)) continue;
+                if (unfinished.size() >= budget) {
                     next_new = seq;
                     more = false;
                     break;
                 }
+                claims::Slot sl{};
+                sl.msg_id = seq;
+                sl.segment = DatumGetInt32(spi::value(r, 2, &isnull));
+                Datum v = spi::value(r, 3, &isnull);
+                sl.vt = isnull ? 0 : DatumGetTimestampTz(v);
+                Datum k = spi::value(r, 4, &isnull);
+                if (!isnull) {
+                    const text *t = reinterpret_cast<const text *>(pg_call([k]() { return PG_DETOAST_DATUM_PACKED(k); }));
+                    sl.group = group_hash(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+                }
+                sl.state = claims::held;
+                unfinished.push_back(sl);
             }
         }
         if (next_new < hint) next_new = hint;
@@ -331,9 +388,13 @@ void load(const Queue &q, const stream::Info &s) {
     with_window(q.key(), [&](Entry *e) {
         if (!e || e->loading_pid != MyProcPid) return;
         claims::init(e->w, e->slots, capacity(), next_new);
-        if (static_cast<int64>(above) > claims::limit(e->w)) {
+        if (static_cast<int64>(above + unfinished.size()) > claims::limit(e->w)) {
             fits = false;
             return;
+        }
+        for (const claims::Slot &u : unfinished) {
+            *claims::insert(e->w, e->slots, u.msg_id) = u;
+            claims::note_due(e->w, u.vt);
         }
         for (int64 id : finished)
             if (id >= next_new) claims::insert(e->w, e->slots, id)->state = claims::done;
@@ -343,23 +404,26 @@ void load(const Queue &q, const stream::Info &s) {
     if (!fits)
         throw Error(sqlstate::configuration_limit_exceeded,
                     "the claim state of queue \"" + q.name + "\" does not fit in pgstreamx.queue_slots",
-                    std::to_string(above) + " messages after the oldest unfinished one are finished.",
+                    std::to_string(above) + " messages after the oldest unfinished ones are finished.",
                     "Raise pgstreamx.queue_slots and restart the server.");
     guard.armed = false;
 }
 
-// Frees the window of a queue nobody holds anything of (no live claim, no
+// Frees the window of a queue nobody holds anything of (no claim, no
 // pending acknowledgement, not loading): it is rebuilt from the durable
-// records when next used. Caller holds the table lock exclusively.
+// records when next used (delayed messages from their visible_at). Every
+// change made in it is tagged with its incarnation, so nothing of the old
+// window is applied to the new one. Caller holds the table lock exclusively.
 bool evict_one() {
-    const TimestampTz now = GetCurrentTimestamp();
     HASH_SEQ_STATUS it;
     hash_seq_init(&it, windows);
     while (auto *e = static_cast<Entry *>(hash_seq_search(&it))) {
         bool busy = e->loading_pid != 0;
         for (int32 i = 0; i < e->w.capacity && !busy; i++) {
             const claims::Slot &sl = e->slots[i];
-            busy = sl.state == claims::pending || (sl.state == claims::held && sl.read_ct > 0 && sl.vt > now);
+            // a claim, even an expired one, may still be acknowledged
+            // (fenced by its read_ct): only a reload would forget it
+            busy = sl.state == claims::pending || (sl.state == claims::held && sl.read_ct > 0);
         }
         if (busy) continue;
         Key k = e->key;
@@ -391,6 +455,7 @@ void attach(const Queue &q, const stream::Info &s) {
         } else {
             if (!found || e->relid != q.relid) {  // new, or left by a dropped incarnation
                 e->relid = q.relid;
+                e->incarnation = pg_atomic_add_fetch_u64(&header->incarnations, 1);
                 e->loaded = false;
                 e->loading_pid = 0;
                 claims::init(e->w, e->slots, capacity(), 0);
@@ -410,6 +475,10 @@ void attach(const Queue &q, const stream::Info &s) {
                         "Raise pgstreamx.max_queues and restart the server.");
         if (what == ready) return;
         if (what == mine) return load(q, s);
+        if (attempt > 60000)  // 1 ms each: a loader stuck behind a lock this session holds
+            throw Error(sqlstate::lock_not_available,
+                        "the claim state of queue \"" + q.name + "\" is being loaded by another session",
+                        "It has been loading for over a minute.", "Retry later; see pg_stat_activity for the loader.");
         pg_call([]() {
             pg_usleep(1000L);
             CHECK_FOR_INTERRUPTS();
@@ -458,7 +527,6 @@ struct Row {
     uint64 group;   // FIFO group hash of key (0: none)
 };
 
-uint64 group_hash(const char *p, size_t n) { return hash::fnv1a64(std::string_view(p, n)) | 1; }
 
 // The SPI result (seq, segment, appended_at, visible_at, payload, headers,
 // key) as Rows copied into `outer`.
@@ -548,7 +616,7 @@ public:
     void take(Entry *e, claims::Slot *sl, const claims::Slot prev) {  // prev: a copy, taken before the change
         if (q_.max_receives > 0 && sl->read_ct >= q_.max_receives) {
             sl->state = claims::pending;
-            remember(key_, prev, *sl);
+            remember(e, prev, *sl);
             pass.dead.push_back(Ack{sl->msg_id, sl->read_ct, sl->segment});
             return;
         }
@@ -559,7 +627,7 @@ public:
             sl->vt = until_;
             claims::note_due(e->w, until_);
         }
-        remember(key_, prev, *sl);
+        remember(e, prev, *sl);
         pass.got.push_back(Claim{sl->msg_id, sl->read_ct, sl->segment, until_});
     }
 
@@ -572,6 +640,7 @@ public:
     // Phase 1, under the lock: slots below next_new that are deliverable
     // again (expired or released claims, due delayed messages), lowest first.
     void redeliver(Entry *e) {
+        inc_ = e->incarnation;
         nn0_ = e->w.next_new;
         if (now_ < e->w.min_due && !q_.fifo) {
             if (e->w.min_due != no_time) pass.next_due = std::min(pass.next_due, e->w.min_due);
@@ -679,6 +748,8 @@ public:
     }
 
     int64 start() const { return nn0_; }
+    // The window this pass started in (a reload in between: start again).
+    bool same_window(const Entry *e) const { return e && e->loaded && e->incarnation == inc_; }
     Pass pass;
 
 private:
@@ -688,6 +759,7 @@ private:
     bool pop_;
     TimestampTz now_, until_;
     int64 nn0_ = 0;
+    uint64 inc_ = 0;
     int64 new_nn_ = 0;
     bool contiguous_ = true;
     std::unordered_set<uint64> blocked_;
@@ -706,15 +778,30 @@ std::vector<Row> scan_rows(const stream::Info &s, int64 from, int64 limit) {
     return copy_rows(outer, spi::execute(p, args, nullptr, false));
 }
 
-// Undoes the claims of messages whose rows are gone (a send rolled back
-// after its own transaction claimed it, a purge): they are finished.
-void forget(const Key &key, const std::vector<int64> &ids) {
+// Claimed messages whose rows this pass cannot see. Below the horizon
+// (computed before the snapshot that looked) their senders have ended, so
+// they are gone for good (rolled back, purged): their slots are erased. At
+// or above it the sender is still open (the message was claimed by its own
+// transaction): this pass's claim is taken back and the slot stays.
+void forget(const Key &key, const std::vector<int64> &ids, int64 horizon) {
     if (ids.empty()) return;
-    with_window(key, [&](Entry *e) {
-        if (!e) return;
-        for (int64 id : ids)
-            if (claims::Slot *sl = claims::find(e->w, e->slots, id)) claims::erase(e->w, e->slots, sl);
-    });
+    for (int64 id : ids) {
+        if (id < horizon) {
+            with_window(key, [&](Entry *e) {
+                if (claims::Slot *sl = e ? claims::find(e->w, e->slots, id) : nullptr) claims::erase(e->w, e->slots, sl);
+            });
+            continue;
+        }
+        for (size_t i = undo->size(); i > 0; i--) {
+            const Undo &u = (*undo)[i - 1];
+            if (u.msg_id != id || u.key.db != key.db || u.key.queue_id != key.queue_id) continue;
+            with_window(key, [&](Entry *e) {
+                if (e && e->loaded) restore(e, u);
+            });
+            undo->erase(undo->begin() + static_cast<std::ptrdiff_t>(i - 1));
+            break;
+        }
+    }
 }
 
 Datum jsonb_from(const std::string &json) {
@@ -738,14 +825,6 @@ std::string timestamp_json(TimestampTz t) {
     return json_string(c);
 }
 
-void count_dead_letters(const Queue &q, int64 n) {
-    spi::Scope scope;
-    static const Oid types[] = {INT4OID, INT8OID};
-    SPIPlanPtr p = spi::plan(
-        "UPDATE pgstreamx.queue_config SET dead_lettered = dead_lettered + $2 WHERE stream_id = $1", 2, types);
-    Datum args[] = {Int32GetDatum(q.id), Int64GetDatum(n)};
-    spi::execute(p, args, nullptr, false);
-}
 
 // Moves messages read max_receives times to the dead-letter queue (or the
 // archive), in the reading transaction: exactly once.
@@ -772,8 +851,7 @@ void dead_letter(const Queue &q, const stream::Info &s, const std::vector<Ack> &
         }
         stream::append_messages(d.s, msgs.data(), static_cast<int64>(msgs.size()), nullptr);
     }
-    write_acks(s, "dead_letter", dead);
-    count_dead_letters(q, static_cast<int64>(dead.size()));
+    write_acks(s, "dead_letter", dead);  // metrics() counts these records
 }
 
 }  // namespace
@@ -789,26 +867,26 @@ void at_xact_end(bool committed) noexcept {
         for (const Undo &u : *undo) {
             if (u.state != claims::pending) continue;
             with_window(u.key, [&](Entry *e) {
-                if (!e || !e->loaded) return;
+                if (!e || !e->loaded || e->incarnation != u.incarnation) return;
                 claims::Slot *sl = claims::find(e->w, e->slots, u.msg_id);
                 if (!sl || sl->state != claims::pending || sl->read_ct != u.read_ct) return;
                 sl->state = claims::done;
                 if (sl->msg_id < e->w.next_new) claims::erase(e->w, e->slots, sl);
             });
         }
-        for (const Key &k : *resets) {
+        for (const Tagged &t : *resets) {
             LWLockAcquire(table_lock(), LW_EXCLUSIVE);
-            hash_search(windows, &k, HASH_REMOVE, nullptr);
+            hash_search(windows, &t.key, HASH_REMOVE, nullptr);
             LWLockRelease(table_lock());
         }
-        if (bump_config || !resets->empty()) pg_atomic_fetch_add_u64(&header->config_gen, 1);
+        if (!bumps->empty() || !resets->empty()) pg_atomic_fetch_add_u64(&header->config_gen, 1);
         undo->clear();
     } else {
         undo_from(0);
     }
     resets->clear();
     notified->clear();
-    bump_config = false;
+    bumps->clear();
 }
 
 void at_subxact_abort(SubTransactionId sub) noexcept {
@@ -816,10 +894,21 @@ void at_subxact_abort(SubTransactionId sub) noexcept {
     size_t first = undo->size();
     while (first > 0 && (*undo)[first - 1].sub >= sub) first--;
     undo_from(first);
+    // (the vectors only shrink here: nothing can throw)
+    auto drop_tagged = [sub](std::vector<Tagged> &v) {
+        size_t k = v.size();
+        while (k > 0 && v[k - 1].sub >= sub) k--;
+        v.resize(k, Tagged{});
+    };
+    drop_tagged(*resets);
+    drop_tagged(*notified);
+    size_t k = bumps->size();
+    while (k > 0 && (*bumps)[k - 1] >= sub) k--;
+    bumps->resize(k);
 }
 
 void before_prepare() {
-    if (!undo || (undo->empty() && resets->empty())) return;
+    if (!undo || (undo->empty() && resets->empty() && bumps->empty())) return;
     throw Error(sqlstate::feature_not_supported, "cannot PREPARE a transaction that read or acknowledged queue messages",
                 "Claims live in shared memory and end with the transaction that made them.",
                 "Read and acknowledge outside the two-phase transaction.");
@@ -935,8 +1024,9 @@ void dedup_record(const Queue &q, const std::string &id, int64 msg_id) {
 void maybe_notify(const Queue &q) {
     if (!q.notify) return;
     ensure_lists();
-    if (std::find(notified->begin(), notified->end(), q.name) != notified->end()) return;
-    notified->push_back(q.name);
+    for (const Tagged &t : *notified)
+        if (t.name == q.name) return;
+    notified->push_back(Tagged{q.key(), q.name, GetCurrentSubTransactionId()});
     const std::string channel = "pgstreamx_" + q.name;
     const char *c = channel.c_str();
     pg_call([c]() { Async_Notify(c, nullptr); });
@@ -1078,22 +1168,25 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
     ensure_lists();
     const Key key = f.q.key();
     for (int attempt = 0;; attempt++) {
+        if (attempt > 0) attach(f.q, f.s);  // purged, evicted or dropped and created again meanwhile
+        if (attempt > 3)
+            throw Error(sqlstate::lock_not_available, "the claim state of queue \"" + f.q.name + "\" keeps changing",
+                        "It was purged, dropped or reloaded during every attempt to read it.", "Retry the read.");
         Claimer c(f.q, qty, vt_us, pop);
-        // The horizon FIRST, then the snapshots of the scans: next_new never
+        c.pass.got.reserve(static_cast<size_t>(qty));
+        c.pass.dead.reserve(static_cast<size_t>(qty));
+        reserve_undo(static_cast<size_t>(qty) + 1);
+        // The horizon FIRST (this transaction's own sends included: they are
+        // not final either), then the snapshots of the scans: next_new never
         // passes a message whose sender has not ended yet.
-        const int64 h = offsets::horizon(stream::partition_ref(f.s, 0));
+        const int64 h = offsets::horizon(stream::partition_ref(f.s, 0), true);
         with_window(key, [&](Entry *e) {
             if (!e || !e->loaded || e->relid != f.q.relid)
                 c.pass.lost = true;
             else
                 c.redeliver(e);
         });
-        if (c.pass.lost) {
-            if (attempt > 2) throw Error(sqlstate::undefined_object, "queue \"" + f.q.name + "\" was dropped");
-            attach(f.q, f.s);  // purged or dropped and created again meanwhile
-            continue;
-        }
-        const bool may_advance = !IsolationUsesXactSnapshot();
+        if (c.pass.lost) continue;
         int64 from = c.start();
         std::vector<Row> seen;  // every row scanned, in msg_id order
         while (c.room() && !c.pass.full) {
@@ -1102,13 +1195,17 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
             const bool exhausted = static_cast<int64>(rows.size()) < want;
             bool complete = true;
             with_window(key, [&](Entry *e) {
-                if (e && e->loaded && e->relid == f.q.relid) complete = c.scan(e, rows, h, may_advance, exhausted);
+                if (c.same_window(e))
+                    complete = c.scan(e, rows, h, true, exhausted);
+                else
+                    c.pass.lost = true;  // what was claimed above is in a window that is gone
             });
-            if (rows.empty()) break;
+            if (c.pass.lost || rows.empty()) break;
             from = rows.back().msg_id + 1;
             seen.insert(seen.end(), rows.begin(), rows.end());
             if (exhausted || !complete) break;
         }
+        if (c.pass.lost) continue;
         Delivered d;
         d.pass = std::move(c.pass);
         std::vector<int64> ids;
@@ -1132,7 +1229,7 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
         for (int64 id : ids)
             if (!has_row(id)) gone.push_back(id);
         if (!gone.empty()) {
-            forget(key, gone);
+            forget(key, gone, h);
             auto is_gone = [&](int64 id) { return std::find(gone.begin(), gone.end(), id) != gone.end(); };
             d.pass.got.erase(std::remove_if(d.pass.got.begin(), d.pass.got.end(),
                                             [&](const Claim &g) { return is_gone(g.msg_id); }),
@@ -1162,6 +1259,7 @@ void emit(ReturnSetInfo *rsinfo, const Row &r, int32 read_ct, TimestampTz vt) {
 Datum read_impl(FunctionCallInfo fcinfo, const std::string &name, int32 qty, int64 vt_us, int64 wait_ms,
                 int64 interval_ms, bool pop) {
     refuse_standby();
+    refuse_snapshot_isolation("read a queue");
     pg_call([&]() { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     Found f = lookup(name);
@@ -1239,57 +1337,75 @@ template <typename F>
 Change change_one(const Found &f, int64 id, const int32 *fence, F apply) {
     ensure_lists();
     const Key key = f.q.key();
-    Change c;
-    bool need_row = false;
-    auto on_slot = [&](Entry *e, claims::Slot *sl, const claims::Slot prev) {  // prev: a copy
-        if (sl->state != claims::held) {
-            c.outcome = Outcome::finished;
-        } else if (fence && sl->read_ct != *fence) {
-            c.outcome = Outcome::stale;
-            c.read_ct = sl->read_ct;
-        } else {
-            apply(e, sl);
-            remember(key, prev, *sl);
-            c = Change{Outcome::ok, sl->read_ct, sl->segment};
-        }
-    };
-    with_window(key, [&](Entry *e) {
-        if (!e || !e->loaded) return;
-        if (claims::Slot *sl = claims::find(e->w, e->slots, id))
-            on_slot(e, sl, *sl);
-        else
-            need_row = id >= e->w.next_new;
-    });
-    if (!need_row) return c;
-    std::vector<Row> rows = fetch(f.s, {id}, false);
-    if (rows.empty()) return c;
-    bool full = false;
-    with_window(key, [&](Entry *e) {
-        if (!e || !e->loaded) return;
-        claims::Slot *sl = claims::find(e->w, e->slots, id);
-        if (sl) return on_slot(e, sl, *sl);
-        if (id < e->w.next_new) return;  // finished meanwhile
-        if (fence && *fence != 0) {
-            c.outcome = Outcome::stale;
-            return;
-        }
-        sl = claims::insert(e->w, e->slots, id);
-        if (!sl) {
-            full = true;
-            return;
-        }
-        sl->segment = rows[0].segment;
-        sl->vt = rows[0].visible_at;
-        claims::Slot none{};
-        none.msg_id = id;
-        none.state = claims::empty;
-        on_slot(e, sl, none);
-    });
-    if (full)
-        throw Error(sqlstate::configuration_limit_exceeded, "queue \"" + f.q.name + "\" has no free claim slot",
-                    "Every one of its pgstreamx.queue_slots slots holds a claimed, delayed or finished message.",
-                    "Finish (delete or archive) claimed messages, or raise pgstreamx.queue_slots.");
-    return c;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        if (attempt > 0) attach(f.q, f.s);  // reloaded or reset meanwhile
+        reserve_undo(1);
+        Change c;
+        bool need_row = false, lost = false;
+        uint64 inc = 0;
+        auto on_slot = [&](Entry *e, claims::Slot *sl, const claims::Slot prev) {  // prev: a copy
+            if (sl->state != claims::held) {
+                c.outcome = Outcome::finished;
+            } else if (fence && sl->read_ct != *fence) {
+                c.outcome = Outcome::stale;
+                c.read_ct = sl->read_ct;
+            } else {
+                apply(e, sl);
+                remember(e, prev, *sl);
+                c = Change{Outcome::ok, sl->read_ct, sl->segment};
+            }
+        };
+        with_window(key, [&](Entry *e) {
+            if (!e || !e->loaded || e->relid != f.q.relid) {
+                lost = true;
+                return;
+            }
+            inc = e->incarnation;
+            if (claims::Slot *sl = claims::find(e->w, e->slots, id))
+                on_slot(e, sl, *sl);
+            else
+                need_row = id >= e->w.next_new;
+        });
+        if (lost) continue;
+        if (!need_row) return c;
+        // A message nobody has read yet: it must exist (and be visible).
+        std::vector<Row> rows = fetch(f.s, {id}, false);
+        if (rows.empty()) return c;
+        bool full = false;
+        with_window(key, [&](Entry *e) {
+            if (!e || !e->loaded || e->incarnation != inc) {
+                lost = true;
+                return;
+            }
+            claims::Slot *sl = claims::find(e->w, e->slots, id);
+            if (sl) return on_slot(e, sl, *sl);
+            if (id < e->w.next_new) return;  // finished meanwhile
+            if (fence && *fence != 0) {
+                c.outcome = Outcome::stale;
+                return;
+            }
+            sl = claims::insert(e->w, e->slots, id);
+            if (!sl) {
+                full = true;
+                return;
+            }
+            sl->segment = rows[0].segment;
+            sl->vt = rows[0].visible_at;
+            claims::Slot none{};
+            none.msg_id = id;
+            none.vt = rows[0].visible_at;  // a rollback keeps its delay
+            none.state = claims::empty;
+            on_slot(e, sl, none);
+        });
+        if (lost) continue;
+        if (full)
+            throw Error(sqlstate::configuration_limit_exceeded, "queue \"" + f.q.name + "\" has no free claim slot",
+                        "Every one of its pgstreamx.queue_slots slots holds a claimed, delayed or finished message.",
+                        "Finish (delete or archive) claimed messages, or raise pgstreamx.queue_slots.");
+        return c;
+    }
+    throw Error(sqlstate::lock_not_available, "the claim state of queue \"" + f.q.name + "\" keeps changing",
+                "It was purged, dropped or reloaded during every attempt.", "Retry.");
 }
 
 void say_stale(const std::string &queue, int64 id, int32 given, int32 now_) {
@@ -1531,7 +1647,7 @@ PGSTREAMX_FUNCTION(pgstreamx__queue_state) {
 PGSTREAMX_FUNCTION(pgstreamx__queue_reset) {
     require_preloaded("dropping or purging a queue");
     ensure_lists();
-    resets->push_back(Key{MyDatabaseId, PG_GETARG_INT32(0)});
+    resets->push_back(Tagged{Key{MyDatabaseId, PG_GETARG_INT32(0)}, std::string(), GetCurrentSubTransactionId()});
     PG_RETURN_VOID();
 }
 
@@ -1539,6 +1655,6 @@ PGSTREAMX_FUNCTION(pgstreamx__queue_reset) {
 PGSTREAMX_FUNCTION(pgstreamx__queue_changed) {
     require_preloaded("changing a queue");
     ensure_lists();
-    bump_config = true;
+    bumps->push_back(GetCurrentSubTransactionId());
     PG_RETURN_VOID();
 }

@@ -43,8 +43,10 @@ int64 switch_segment(int32 stream_id, int32 partition, int32 segment);
 // The lowest seq of the partition a reader in this backend may not read yet
 // (its own in-flight seqs excepted). Loads the partition's state first if
 // needed (reserving a chunk), so it is always a real bound. Call it BEFORE
-// taking the snapshot that reads `seq < horizon`.
-int64 horizon(const PartitionRef &p);
+// taking the snapshot that reads `seq < horizon`. include_own: the current
+// transaction's own in-flight seqs count too (queues: a message this
+// transaction sent is not final until it commits).
+int64 horizon(const PartitionRef &p, bool include_own = false);
 
 // The same without loading: no_horizon when the partition is not loaded
 // (then nothing is in flight). For maintenance, which only needs to know
