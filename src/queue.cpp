@@ -495,7 +495,7 @@ void write_acks(const stream::Info &s, const char *kind, std::vector<Ack> acks) 
     std::sort(acks.begin(), acks.end(), [](const Ack &a, const Ack &b) {
         return a.segment != b.segment ? a.segment < b.segment : a.msg_id < b.msg_id;
     });
-    const Datum topic = CStringGetTextDatum(kind);
+    const Datum topic = pg_call([kind]() { return CStringGetTextDatum(kind); });
     const TimestampTz now = GetCurrentTimestamp();
     for (size_t i = 0; i < acks.size();) {
         size_t j = i;
@@ -1086,7 +1086,7 @@ PGSTREAMX_FUNCTION(pgstreamx_send) {
     stream::Message m{PG_GETARG_DATUM(1), Datum(0), nullptr, Datum(0), Datum(0), 0};
     if (!short_form && !PG_ARGISNULL(2)) m.headers = PG_GETARG_DATUM(2);
     m.visible_at = delay_arg(fcinfo, short_form ? 2 : 3);
-    if (!short_form && !PG_ARGISNULL(4)) m.key = PG_GETARG_TEXT_PP(4);
+    if (!short_form && !PG_ARGISNULL(4)) m.key = pg_call([fcinfo]() { return PG_GETARG_TEXT_PP(4); });
     Batch b;
     b.dedup.push_back(!short_form && !PG_ARGISNULL(5) ? dedup_arg(PG_GETARG_DATUM(5)) : std::string());
     stream::check_message(m);
@@ -1128,7 +1128,8 @@ PGSTREAMX_FUNCTION(pgstreamx_send_batch) {
             throw Error(sqlstate::null_value_not_allowed, "message " + std::to_string(i + 1) + " of the batch is null");
         auto opt = [i](const args::Array &a) { return a.present && !a.nulls[i] ? a.values[i] : Datum(0); };
         const Datum g = opt(groups);
-        b.msgs[i] = stream::Message{msgs.values[i], Datum(0), g ? DatumGetTextPP(g) : nullptr, Datum(0), opt(headers),
+        text *gt = g ? pg_call([g]() { return DatumGetTextPP(g); }) : nullptr;
+        b.msgs[i] = stream::Message{msgs.values[i], Datum(0), gt, Datum(0), opt(headers),
                                     visible_at};
         if (Datum d = opt(dedups)) b.dedup[i] = dedup_arg(d);
         stream::check_message(b.msgs[i]);
@@ -1581,7 +1582,7 @@ PGSTREAMX_FUNCTION(pgstreamx_archived) {
     std::vector<int64> ids;
     for (const Archived &x : list) ids.push_back(x.a.msg_id);
     std::vector<Row> rows = fetch(f.s, ids, true);
-    const Datum archived = CStringGetTextDatum("archived"), dead = CStringGetTextDatum("dead_letter");
+    const Datum archived = text_datum("archived"), dead = text_datum("dead_letter");
     for (const Archived &x : list) {
         const Row *r = row_of(rows, x.a.msg_id);
         if (!r) continue;

@@ -10,7 +10,10 @@
 namespace pgstreamx::args {
 
 inline std::string text_value(FunctionCallInfo fcinfo, int n) {
-    return std::string(text_to_cstring(PG_GETARG_TEXT_PP(n)));
+    // (detoasting and copying can raise: inside pg_call, which needs a
+    // trivially copyable result)
+    const char *c = pg_call([fcinfo, n]() { return static_cast<const char *>(text_to_cstring(PG_GETARG_TEXT_PP(n))); });
+    return std::string(c);
 }
 
 inline std::string required_text(FunctionCallInfo fcinfo, int n, const char *what) {
