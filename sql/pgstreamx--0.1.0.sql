@@ -697,7 +697,8 @@ BEGIN
             -- a queue is pinned by its lowest unfinished message (and has no max_lag)
             BEGIN
                 pin := (@extschema@._queue_state(cfg.id)).floor - 1;
-            EXCEPTION WHEN object_not_in_prerequisite_state OR configuration_limit_exceeded THEN
+            EXCEPTION WHEN object_not_in_prerequisite_state OR configuration_limit_exceeded
+                        OR feature_not_supported OR lock_not_available THEN
                 RETURN 'kept: ' || SQLERRM;
             END;
         ELSE
@@ -1588,10 +1589,13 @@ DECLARE
 BEGIN
     PERFORM pg_catalog.pg_advisory_xact_lock((1885827960::bigint << 32) | 1);  -- as in drop_stream
     cfg := @extschema@._queue_config(queue_name, true);
-    -- load the claim state before the lock (loading reads the table)
-    PERFORM @extschema@._queue_state(cfg.stream_id);
     EXECUTE format('LOCK TABLE @extschema@.%I IN ACCESS EXCLUSIVE MODE', 's_' || queue_name);
-    n := (SELECT m.queue_length FROM @extschema@.metrics(queue_name) m);
+    -- unfinished = messages less acknowledged ids (each is acknowledged at
+    -- most once; its record is in the message's segment), counted without
+    -- the claim window, which a loader would have to read the locked table for
+    EXECUTE format('SELECT count(*) FILTER (WHERE partition = 0)
+                          - coalesce(sum(length(payload_bytes) / 12) FILTER (WHERE partition = -1), 0)
+                    FROM @extschema@.%I', 's_' || queue_name) INTO n;
     EXECUTE format('TRUNCATE @extschema@.%I', 's_' || queue_name);
     DELETE FROM @extschema@.queue_dedup d WHERE d.queue_id = cfg.stream_id;
     PERFORM @extschema@._queue_reset(cfg.stream_id);
@@ -1753,14 +1757,27 @@ RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint,
 LANGUAGE sql VOLATILE
 AS $fn$ SELECT * FROM @extschema@._queue_metrics($1) $fn$;
 
+-- Every queue; one whose claim state cannot be had right now (all windows
+-- hold claims, a REPEATABLE READ transaction) shows NULL figures.
 CREATE FUNCTION @extschema@.metrics_all()
 RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint, in_flight bigint,
               newest_msg_age_sec int, oldest_msg_age_sec int, total_messages bigint, dead_lettered bigint,
               scrape_time timestamptz)
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-    SELECT m.* FROM @extschema@.queue_config q, LATERAL @extschema@.metrics(q.name) m ORDER BY q.name
+DECLARE
+    q text;
+BEGIN
+    FOR q IN SELECT c.name FROM @extschema@.queue_config c ORDER BY c.name LOOP
+        BEGIN
+            RETURN QUERY SELECT * FROM @extschema@._queue_metrics(q);
+        EXCEPTION WHEN configuration_limit_exceeded OR feature_not_supported OR lock_not_available THEN
+            RETURN QUERY SELECT q, NULL::bigint, NULL::bigint, NULL::bigint, NULL::int, NULL::int,
+                                NULL::bigint, NULL::bigint, clock_timestamp();
+        END;
+    END LOOP;
+END
 $fn$;
 
 CREATE VIEW @extschema@.queues AS
@@ -1792,8 +1809,10 @@ BEGIN
                 f := (@extschema@._queue_state(q.stream_id)).floor;
                 UPDATE @extschema@.queue_config x SET floor = greatest(x.floor, f) WHERE x.stream_id = q.stream_id;
             END IF;
-        EXCEPTION WHEN object_not_in_prerequisite_state OR configuration_limit_exceeded THEN
-            -- not preloaded, or no claim window free: streams are maintained anyway
+        EXCEPTION WHEN object_not_in_prerequisite_state OR configuration_limit_exceeded
+                    OR feature_not_supported OR lock_not_available THEN
+            -- not preloaded, no claim window free, a REPEATABLE READ default
+            -- isolation, a window being reloaded: streams are maintained anyway
             PERFORM @extschema@._log(q.name, 'skipped', SQLERRM);
         END;
         DELETE FROM @extschema@.queue_dedup d

@@ -160,6 +160,7 @@ SELECT msg_id FROM pgstreamx.read('own', 30, 1);
 BEGIN;
 SAVEPOINT before_purge;
 SELECT pgstreamx.purge_queue('own');
+SELECT * FROM pgstreamx.read('own', 30, 10);  -- refused: purged in this transaction
 ROLLBACK TO SAVEPOINT before_purge;
 COMMIT;
 SELECT msg_id FROM pgstreamx.read('own', 30, 10);  -- only the unclaimed one

@@ -220,7 +220,22 @@ void remember(const Entry *e, const claims::Slot &prev, const claims::Slot &now_
                          GetCurrentSubTransactionId()});
 }
 
-void reserve_undo(size_t more) { undo->reserve(undo->size() + more); }
+// A queue this transaction purged or dropped: its window is forgotten at
+// commit, and what a read or acknowledgement did to it now would be
+// applied to the old window (and survive a rollback of the purge).
+void refuse_after_reset(const Key &key) {
+    if (!resets) return;
+    for (const Tagged &t : *resets)
+        if (t.key.db == key.db && t.key.queue_id == key.queue_id)
+            throw Error(sqlstate::object_not_in_prerequisite_state,
+                        "queue was purged or dropped in this transaction", {},
+                        "Commit (or roll back) the purge before reading or acknowledging messages of the queue.");
+}
+
+void reserve_undo(size_t more) {
+    const size_t need = undo->size() + more;
+    if (undo->capacity() < need) undo->reserve(std::max(need, 2 * undo->capacity()));
+}
 
 uint64 channel_of(const Key &k) { return wakeup::channel(k.db, static_cast<uint64>(k.queue_id)); }
 
@@ -313,7 +328,7 @@ void load(const Queue &q, const stream::Info &s) {
     // The horizon FIRST, then the snapshot of the queries below: everything
     // below it has ended, so next_new may move up to it (never past a
     // message whose sender commits later).
-    const int64 h = offsets::horizon(stream::partition_ref(s, 0));
+    const int64 h = offsets::horizon(stream::partition_ref(s, 0), true);
     std::vector<int64> finished;
     std::vector<claims::Slot> unfinished;  // passed by next_new: they get slots
     int64 next_new = 0;
@@ -387,11 +402,11 @@ void load(const Queue &q, const stream::Info &s) {
     bool fits = true;
     with_window(q.key(), [&](Entry *e) {
         if (!e || e->loading_pid != MyProcPid) return;
-        claims::init(e->w, e->slots, capacity(), next_new);
-        if (static_cast<int64>(above + unfinished.size()) > claims::limit(e->w)) {
-            fits = false;
+        if (static_cast<int64>(above + unfinished.size()) > capacity() - capacity() / 4) {
+            fits = false;  // (the window stays unloaded: nobody uses a bad next_new)
             return;
         }
+        claims::init(e->w, e->slots, capacity(), next_new);
         for (const claims::Slot &u : unfinished) {
             *claims::insert(e->w, e->slots, u.msg_id) = u;
             claims::note_due(e->w, u.vt);
@@ -444,6 +459,13 @@ void attach(const Queue &q, const stream::Info &s) {
     LWLockRelease(table_lock());
     if (ready) return;
     for (int attempt = 0;; attempt++) {
+        if (attempt > 0) {  // waiting for a loader: look under the shared lock first
+            LWLockAcquire(table_lock(), LW_SHARED);
+            auto *e = static_cast<Entry *>(hash_search(windows, &key, HASH_FIND, nullptr));
+            ready = e && e->loaded && e->relid == q.relid;
+            LWLockRelease(table_lock());
+            if (ready) return;
+        }
         enum { ready, mine, wait } what = wait;
         bool full = false;
         LWLockAcquire(table_lock(), LW_EXCLUSIVE);
@@ -475,10 +497,10 @@ void attach(const Queue &q, const stream::Info &s) {
                         "Raise pgstreamx.max_queues and restart the server.");
         if (what == ready) return;
         if (what == mine) return load(q, s);
-        if (attempt > 60000)  // 1 ms each: a loader stuck behind a lock this session holds
+        if (attempt > 600000)  // 1 ms each: ten minutes (statement_timeout and cancel work meanwhile)
             throw Error(sqlstate::lock_not_available,
                         "the claim state of queue \"" + q.name + "\" is being loaded by another session",
-                        "It has been loading for over a minute.", "Retry later; see pg_stat_activity for the loader.");
+                        "It has been loading for ten minutes.", "Retry later; see pg_stat_activity for the loader.");
         pg_call([]() {
             pg_usleep(1000L);
             CHECK_FOR_INTERRUPTS();
@@ -615,6 +637,7 @@ public:
     // Under the lock: deliver (or dead-letter) a deliverable slot.
     void take(Entry *e, claims::Slot *sl, const claims::Slot prev) {  // prev: a copy, taken before the change
         if (q_.max_receives > 0 && sl->read_ct >= q_.max_receives) {
+            if (pass.dead.size() >= qty_) return;  // the rest next pass (the undo room is reserved per pass)
             sl->state = claims::pending;
             remember(e, prev, *sl);
             pass.dead.push_back(Ack{sl->msg_id, sl->read_ct, sl->segment});
@@ -750,6 +773,7 @@ public:
     int64 start() const { return nn0_; }
     // The window this pass started in (a reload in between: start again).
     bool same_window(const Entry *e) const { return e && e->loaded && e->incarnation == inc_; }
+    uint64 incarnation() const { return inc_; }
     Pass pass;
 
 private:
@@ -783,12 +807,13 @@ std::vector<Row> scan_rows(const stream::Info &s, int64 from, int64 limit) {
 // they are gone for good (rolled back, purged): their slots are erased. At
 // or above it the sender is still open (the message was claimed by its own
 // transaction): this pass's claim is taken back and the slot stays.
-void forget(const Key &key, const std::vector<int64> &ids, int64 horizon) {
+void forget(const Key &key, uint64 incarnation, const std::vector<int64> &ids, int64 horizon) {
     if (ids.empty()) return;
     for (int64 id : ids) {
         if (id < horizon) {
             with_window(key, [&](Entry *e) {
-                if (claims::Slot *sl = e ? claims::find(e->w, e->slots, id) : nullptr) claims::erase(e->w, e->slots, sl);
+                if (!e || !e->loaded || e->incarnation != incarnation) return;
+                if (claims::Slot *sl = claims::find(e->w, e->slots, id)) claims::erase(e->w, e->slots, sl);
             });
             continue;
         }
@@ -1168,6 +1193,7 @@ const Row *row_of(const std::vector<Row> &rows, int64 id) {
 Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
     ensure_lists();
     const Key key = f.q.key();
+    refuse_after_reset(key);
     for (int attempt = 0;; attempt++) {
         if (attempt > 0) attach(f.q, f.s);  // purged, evicted or dropped and created again meanwhile
         if (attempt > 3)
@@ -1176,7 +1202,7 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
         Claimer c(f.q, qty, vt_us, pop);
         c.pass.got.reserve(static_cast<size_t>(qty));
         c.pass.dead.reserve(static_cast<size_t>(qty));
-        reserve_undo(static_cast<size_t>(qty) + 1);
+        reserve_undo(2 * static_cast<size_t>(qty) + 1);  // claims + dead letters of this pass
         // The horizon FIRST (this transaction's own sends included: they are
         // not final either), then the snapshots of the scans: next_new never
         // passes a message whose sender has not ended yet.
@@ -1230,7 +1256,7 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
         for (int64 id : ids)
             if (!has_row(id)) gone.push_back(id);
         if (!gone.empty()) {
-            forget(key, gone, h);
+            forget(key, c.incarnation(), gone, h);
             auto is_gone = [&](int64 id) { return std::find(gone.begin(), gone.end(), id) != gone.end(); };
             d.pass.got.erase(std::remove_if(d.pass.got.begin(), d.pass.got.end(),
                                             [&](const Claim &g) { return is_gone(g.msg_id); }),
@@ -1338,6 +1364,7 @@ template <typename F>
 Change change_one(const Found &f, int64 id, const int32 *fence, F apply) {
     ensure_lists();
     const Key key = f.q.key();
+    refuse_after_reset(key);
     for (int attempt = 0; attempt < 4; attempt++) {
         if (attempt > 0) attach(f.q, f.s);  // reloaded or reset meanwhile
         reserve_undo(1);
@@ -1612,11 +1639,14 @@ PGSTREAMX_FUNCTION(pgstreamx__queue_state) {
         name = pg_call([d]() { return static_cast<const char *>(text_to_cstring(DatumGetTextPP(d))); });
     }
     Found f = lookup(name);
-    attach(f.q, f.s);
     int64 v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     const TimestampTz now = GetCurrentTimestamp();
+    bool got = false;
+    for (int attempt = 0; attempt < 4 && !got; attempt++) {
+    attach(f.q, f.s);
     with_window(f.q.key(), [&](Entry *e) {
-        if (!e) return;
+        if (!e || !e->loaded || e->relid != f.q.relid) return;  // evicted meanwhile: again
+        got = true;
         v[0] = claims::floor(e->w, e->slots);
         v[1] = e->w.next_new;
         for (int32 i = 0; i < e->w.capacity; i++) {
@@ -1631,6 +1661,10 @@ PGSTREAMX_FUNCTION(pgstreamx__queue_state) {
         }
         v[7] = e->w.used;
     });
+    }
+    if (!got)
+        throw Error(sqlstate::lock_not_available, "the claim state of queue \"" + name + "\" keeps changing", {},
+                    "Retry.");
     TupleDesc desc;
     pg_call([&]() {
         if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)

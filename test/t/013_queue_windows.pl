@@ -48,6 +48,11 @@ $node->safe_psql('postgres', q{SELECT pgstreamx.create_queue('qe');
     SELECT count(*) FROM pgstreamx.read('qe', 600, 1);});
 $node->safe_psql('postgres', q{SELECT count(*) FROM pgstreamx.delete('qe', (SELECT array_agg(msg_id) FROM pgstreamx.read('qe', 30, 40)))});
 $node->restart;
+# maintain() with REPEATABLE READ as the default isolation: the queues whose
+# claim state would have to be rebuilt are skipped, the round completes.
+$node->safe_psql('postgres', q{SET default_transaction_isolation TO 'repeatable read'; CALL pgstreamx.maintain();});
+ok($node->safe_psql('postgres', q{SELECT count(*) FROM pgstreamx.maintenance_log WHERE action = 'skipped' AND detail LIKE '%REPEATABLE READ%'}) > 0,
+   'maintain() under a REPEATABLE READ default skips queues it cannot load, and completes');
 is($node->safe_psql('postgres', q{SELECT queue_length FROM pgstreamx.metrics('qe')}), '20', 'qe: 20 unfinished after the restart');
 is($node->safe_psql('postgres', q{SELECT count(*) || ':' || min(msg_id) || ':' || max(msg_id) FROM pgstreamx.read('qe', 30, 100)}),
    '20:1:60', 'qe: message 1 (claimed before the restart) and 42..60 are delivered, nothing finished');
