@@ -260,7 +260,7 @@ void allocate(const PartitionRef &p, int64 n, int64 *out, int32 *segments) {
     }
 }
 
-int64 horizon(const PartitionRef &p, bool include_own) {
+int64 horizon(const PartitionRef &p, bool include_own, int32 *segment) {
     require_preloaded("reading a stream");
     Key key{MyDatabaseId, p.stream_id, p.partition};
     register_exit_callback();
@@ -269,6 +269,7 @@ int64 horizon(const PartitionRef &p, bool include_own) {
         SpinLockAcquire(&e->mutex);
         bool loaded = e->state.loaded;
         int64 h = loaded ? inflight::horizon(e->state, e->holders, include_own ? -1 : MyProc->pgprocno) : 0;
+        if (loaded && segment) *segment = e->state.segment;
         bool refill_it = !loaded && inflight::begin_refill(e->state);
         SpinLockRelease(&e->mutex);
         LWLockRelease(registry_lock());

@@ -665,6 +665,7 @@ public:
     void redeliver(Entry *e) {
         inc_ = e->incarnation;
         nn0_ = e->w.next_new;
+        nn0_segment_ = e->w.nn_segment;
         if (now_ < e->w.min_due && !q_.fifo) {
             if (e->w.min_due != no_time) pass.next_due = std::min(pass.next_due, e->w.min_due);
             return;
@@ -762,11 +763,19 @@ public:
                 take(e, sl, none);
             }
             if (!passed) contiguous_ = false;
-            if (contiguous_ && r.msg_id < horizon) new_nn_ = std::max(new_nn_, r.msg_id + 1);
+            if (contiguous_ && r.msg_id < horizon && r.msg_id + 1 > new_nn_) {
+                new_nn_ = r.msg_id + 1;
+                new_nn_segment_ = r.segment;
+            }
         }
-        if (exhausted && !stopped && contiguous_ && horizon != offsets::no_horizon)
-            new_nn_ = std::max(new_nn_, horizon);
-        if (may_advance) claims::advance(e->w, e->slots, new_nn_);
+        if (exhausted && !stopped && contiguous_ && horizon != offsets::no_horizon && horizon > new_nn_) {
+            new_nn_ = horizon;
+            new_nn_segment_ = current_segment_;  // every seq below the horizon is in it or earlier
+        }
+        if (may_advance && new_nn_ > e->w.next_new) {
+            claims::advance(e->w, e->slots, new_nn_);
+            e->w.nn_segment = new_nn_segment_;
+        }
         return !stopped;
     }
 
@@ -774,6 +783,12 @@ public:
     // The window this pass started in (a reload in between: start again).
     bool same_window(const Entry *e) const { return e && e->loaded && e->incarnation == inc_; }
     uint64 incarnation() const { return inc_; }
+    // The segment new seqs went to when the horizon was taken.
+    void set_current_segment(int32 seg) { current_segment_ = seg; }
+    // The one leaf that holds every message from next_new on, or -1: when the
+    // last message passed is in the segment new seqs go to (the usual case)
+    // a scan reads that leaf alone instead of all of them.
+    int32 only_segment() const { return nn0_segment_ >= 0 && nn0_segment_ == current_segment_ ? nn0_segment_ : -1; }
     Pass pass;
 
 private:
@@ -785,17 +800,25 @@ private:
     int64 nn0_ = 0;
     uint64 inc_ = 0;
     int64 new_nn_ = 0;
+    int32 new_nn_segment_ = -1;
+    int32 nn0_segment_ = -1;
+    int32 current_segment_ = -1;
     bool contiguous_ = true;
     std::unordered_set<uint64> blocked_;
 };
 
 // The rows from `from` on, in msg_id order (with their payloads: a new
 // message is delivered straight from this scan).
-std::vector<Row> scan_rows(const stream::Info &s, int64 from, int64 limit) {
+std::vector<Row> scan_rows(const stream::Info &s, int64 from, int64 limit, int32 only_segment) {
     MemoryContext outer = CurrentMemoryContext;
+    // One leaf when it holds everything from `from` on: no Merge Append over
+    // every segment (its executor start-up was most of a small read's cost).
+    const std::string table = only_segment >= 0 && static_cast<size_t>(only_segment) < s.leaves.size()
+                                  ? spi::qualified("s_" + s.name + "$" + std::to_string(only_segment))
+                                  : s.relation;
     spi::Scope scope;
     static const Oid types[] = {INT8OID, INT8OID};
-    SPIPlanPtr p = spi::plan("SELECT seq, segment, appended_at, visible_at, payload, headers, key FROM " + s.relation +
+    SPIPlanPtr p = spi::plan("SELECT seq, segment, appended_at, visible_at, payload, headers, key FROM " + table +
                                  " WHERE partition = 0 AND seq >= $1 ORDER BY seq LIMIT $2",
                              2, types, true);
     Datum args[] = {Int64GetDatum(from), Int64GetDatum(limit)};
@@ -1206,7 +1229,9 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
         // The horizon FIRST (this transaction's own sends included: they are
         // not final either), then the snapshots of the scans: next_new never
         // passes a message whose sender has not ended yet.
-        const int64 h = offsets::horizon(stream::partition_ref(f.s, 0), true);
+        int32 cur_segment = -1;
+        const int64 h = offsets::horizon(stream::partition_ref(f.s, 0), true, &cur_segment);
+        c.set_current_segment(cur_segment);
         with_window(key, [&](Entry *e) {
             if (!e || !e->loaded || e->relid != f.q.relid)
                 c.pass.lost = true;
@@ -1218,7 +1243,7 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
         std::vector<Row> seen;  // every row scanned, in msg_id order
         while (c.room() && !c.pass.full) {
             const int64 want = std::clamp<int64>(2 * (qty - static_cast<int64>(c.pass.got.size())), 4, 1000);
-            std::vector<Row> rows = scan_rows(f.s, from, want);
+            std::vector<Row> rows = scan_rows(f.s, from, want, c.only_segment());
             const bool exhausted = static_cast<int64>(rows.size()) < want;
             bool complete = true;
             with_window(key, [&](Entry *e) {

@@ -45,8 +45,10 @@ int64 switch_segment(int32 stream_id, int32 partition, int32 segment);
 // needed (reserving a chunk), so it is always a real bound. Call it BEFORE
 // taking the snapshot that reads `seq < horizon`. include_own: the current
 // transaction's own in-flight seqs count too (queues: a message this
-// transaction sent is not final until it commits).
-int64 horizon(const PartitionRef &p, bool include_own = false);
+// transaction sent is not final until it commits). segment: if not null,
+// the storage segment new seqs go to, read with the horizon (every seq below
+// the horizon is in it or an earlier one).
+int64 horizon(const PartitionRef &p, bool include_own = false, int32 *segment = nullptr);
 
 // The same without loading: no_horizon when the partition is not loaded
 // (then nothing is in flight). For maintenance, which only needs to know

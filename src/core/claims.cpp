@@ -17,6 +17,7 @@ inline std::uint32_t home(const Window &w, std::int64_t id) noexcept {
 
 void init(Window &w, Slot *slots, std::int32_t capacity, std::int64_t next_new) noexcept {
     w.next_new = next_new;
+    w.nn_segment = -1;
     w.min_due = std::numeric_limits<std::int64_t>::max();
     w.capacity = capacity;
     w.used = 0;

@@ -42,6 +42,8 @@ struct Slot {
 
 struct Window {
     std::int64_t next_new;
+    std::int32_t nn_segment; // storage segment of the last message passed (-1: unknown): every
+                             // message at or above next_new is in it or a later one
     std::int64_t min_due;   // no held slot becomes deliverable before this (a lower bound)
     std::int32_t capacity;  // slots in the table, a power of two
     std::int32_t used;      // non-empty slots
