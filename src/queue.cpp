@@ -702,7 +702,7 @@ public:
 
     // Phase 2, under the lock: rows from next_new on, in msg_id order.
     // Returns false when it stopped before the end of `rows`.
-    bool scan(Entry *e, const std::vector<Row> &rows, int64 horizon, bool may_advance, bool exhausted) {
+    bool scan(Entry *e, const std::vector<Row> &rows, int64 horizon, bool exhausted) {
         bool stopped = false;
         for (const Row &r : rows) {
             if (!room()) {
@@ -728,39 +728,31 @@ public:
                         if (sl->vt > now_) pass.next_due = std::min(pass.next_due, sl->vt);
                     }
                 }
-            } else if (r.visible_at > now_) {
-                // A delayed message: a slot lets next_new pass it; it is
-                // found among the slots once due.
-                sl = claims::insert(e->w, e->slots, r.msg_id);
-                if (!sl) {
-                    pass.full = true;
-                    passed = false;
-                    stopped = true;
-                    break;
-                }
-                sl->vt = r.visible_at;
-                sl->segment = r.segment;
-                sl->group = r.group;
-                claims::note_due(e->w, r.visible_at);
-                pass.next_due = std::min(pass.next_due, r.visible_at);
-                block(r.group);
-            } else if (blocked(r.group)) {
+            } else if (r.visible_at <= now_ && blocked(r.group)) {
                 passed = false;  // behind its group's head: left for later
             } else {
+                // A message without a slot gets one: a delayed message so
+                // that next_new can pass it (found among the slots once
+                // due), a deliverable one as its claim.
                 sl = claims::insert(e->w, e->slots, r.msg_id);
                 if (!sl) {
                     pass.full = true;
                     stopped = true;
-                    passed = false;
                     break;
                 }
                 sl->segment = r.segment;
                 sl->group = r.group;
-                claims::Slot none{};
-                none.msg_id = r.msg_id;
-                none.state = claims::empty;
                 block(r.group);
-                take(e, sl, none);
+                if (r.visible_at > now_) {
+                    sl->vt = r.visible_at;
+                    claims::note_due(e->w, r.visible_at);
+                    pass.next_due = std::min(pass.next_due, r.visible_at);
+                } else {
+                    claims::Slot none{};
+                    none.msg_id = r.msg_id;
+                    none.state = claims::empty;
+                    take(e, sl, none);
+                }
             }
             if (!passed) contiguous_ = false;
             if (contiguous_ && r.msg_id < horizon && r.msg_id + 1 > new_nn_) {
@@ -772,7 +764,7 @@ public:
             new_nn_ = horizon;
             new_nn_segment_ = current_segment_;  // every seq below the horizon is in it or earlier
         }
-        if (may_advance && new_nn_ > e->w.next_new) {
+        if (new_nn_ > e->w.next_new) {
             claims::advance(e->w, e->slots, new_nn_);
             e->w.nn_segment = new_nn_segment_;
         }
@@ -1159,15 +1151,7 @@ PGSTREAMX_FUNCTION(pgstreamx_send_batch) {
     }
     const TimestampTz visible_at = delay_arg(fcinfo, short_form ? 2 : 3);
     const int n = msgs.n;
-    if (n > max_batch)
-        throw Error(sqlstate::program_limit_exceeded, "batch is too large",
-                    std::to_string(n) + " messages; the limit is " + std::to_string(max_batch) + ".",
-                    "Split it into several calls.");
-    for (const args::Array *a : {&headers, &groups, &dedups})
-        if (a->present && a->n != n)
-            throw Error(sqlstate::invalid_parameter_value, "batch arrays must have the same length",
-                        "msgs has " + std::to_string(n) + " elements, another array has " + std::to_string(a->n) + ".",
-                        "Pass NULL instead of an array to leave a field empty for every message.");
+    args::check_batch("msgs", n, max_batch, {&headers, &groups, &dedups});
     Batch b;
     b.msgs.resize(static_cast<size_t>(n));
     b.dedup.resize(static_cast<size_t>(n));
@@ -1248,7 +1232,7 @@ Delivered one_pass(const Found &f, int32 qty, int64 vt_us, bool pop) {
             bool complete = true;
             with_window(key, [&](Entry *e) {
                 if (c.same_window(e))
-                    complete = c.scan(e, rows, h, true, exhausted);
+                    complete = c.scan(e, rows, h, exhausted);
                 else
                     c.pass.lost = true;  // what was claimed above is in a window that is gone
             });

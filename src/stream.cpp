@@ -396,16 +396,7 @@ PGSTREAMX_FUNCTION(pgstreamx_append_batch) {
     args::Array headers = args::array(fcinfo, 3, JSONBOID);
     args::Array topics = args::array(fcinfo, 4, TEXTOID);
     const int n = payloads.n;
-    if (n > max_batch)
-        throw Error(sqlstate::program_limit_exceeded, "batch is too large",
-                    std::to_string(n) + " messages; the limit is " + std::to_string(max_batch) + ".",
-                    "Split it into several calls.");
-    for (const args::Array *a : {&keys, &headers, &topics})
-        if (a->present && a->n != n)
-            throw Error(sqlstate::invalid_parameter_value, "batch arrays must have the same length",
-                        "payloads has " + std::to_string(n) + " elements, another array has " +
-                            std::to_string(a->n) + ".",
-                        "Pass NULL instead of an array to leave a field empty for every message.");
+    args::check_batch("payloads", n, max_batch, {&keys, &headers, &topics});
     std::vector<Message> msgs(static_cast<size_t>(n));
     for (int i = 0; i < n; i++) {
         if (payloads.nulls[i])

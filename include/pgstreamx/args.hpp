@@ -3,6 +3,7 @@
 // array arguments are deconstructed through pg_call.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 #include "pgstreamx/error.hpp"
@@ -53,6 +54,21 @@ inline Array array(FunctionCallInfo fcinfo, int argno, Oid elemtype) {
         deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &a.values, &a.nulls, &a.n);
     });
     return a;
+}
+
+// A batch call's arrays: at most `limit` messages (54000), and every other
+// array, when given, as long as the first one (named `first`; 22023).
+inline void check_batch(const char *first, int n, int limit, std::initializer_list<const Array *> others) {
+    if (n > limit)
+        throw Error(sqlstate::program_limit_exceeded, "batch is too large",
+                    std::to_string(n) + " messages; the limit is " + std::to_string(limit) + ".",
+                    "Split it into several calls.");
+    for (const Array *a : others)
+        if (a->present && a->n != n)
+            throw Error(sqlstate::invalid_parameter_value, "batch arrays must have the same length",
+                        std::string(first) + " has " + std::to_string(n) + " elements, another array has " +
+                            std::to_string(a->n) + ".",
+                        "Pass NULL instead of an array to leave a field empty for every message.");
 }
 
 }  // namespace pgstreamx::args
