@@ -202,7 +202,9 @@ BEGIN
         EXECUTE format('CREATE TABLE @extschema@.%I PARTITION OF @extschema@.%I FOR VALUES IN (%s)',
                        's_' || name || '$' || s, 's_' || name, s);
     END LOOP;
-    EXECUTE format('CREATE INDEX %I ON @extschema@.%I (partition, seq)', 's_' || name || '$ps', 's_' || name);
+    -- Seqs are unique: no deduplication pass when a leaf page fills.
+    EXECUTE format('CREATE INDEX %I ON @extschema@.%I (partition, seq) WITH (deduplicate_items = off)',
+                   's_' || name || '$ps', 's_' || name);
     -- The durable high-water mark of each partition's seqs (offsets.cpp).
     FOR p IN 0 .. partitions - 1 LOOP
         EXECUTE format('CREATE SEQUENCE @extschema@.%I AS bigint INCREMENT BY %s START WITH 1 NO CYCLE',

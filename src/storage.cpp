@@ -9,10 +9,18 @@ namespace {
 
 constexpr int64 multi_insert_batch = 1000;  // slots per table_multi_insert
 
-void fill_slot(TupleTableSlot *slot, const Row &r) {
-    ExecClearTuple(slot);
-    Datum *v = slot->tts_values;
-    bool *nl = slot->tts_isnull;
+// Message tables are append-only (retention truncates whole segments, queue
+// acks are records of their own): no page ever gets free space back, so new
+// rows go to the end of the table without asking or updating the free space
+// map, once per filled page.
+constexpr int insert_options = TABLE_INSERT_SKIP_FSM;
+
+// Forms the row's heap tuple once and hands it to the slot, which owns it:
+// table_multi_insert / table_tuple_insert then take it as it is (a virtual
+// slot would be copied twice, by materialize and again into a heap tuple).
+void fill_slot(TupleTableSlot *slot, TupleDesc desc, const Row &r) {
+    Datum v[columns];
+    bool nl[columns];
     v[0] = Int32GetDatum(r.segment);
     v[1] = Int32GetDatum(r.partition);
     v[2] = Int64GetDatum(r.seq);
@@ -25,7 +33,7 @@ void fill_slot(TupleTableSlot *slot, const Row &r) {
     v[9] = TimestampTzGetDatum(r.visible_at);
     nl[9] = r.visible_at == 0;
     nl[0] = nl[1] = nl[2] = nl[3] = false;
-    ExecStoreVirtualTuple(slot);
+    ExecStoreHeapTuple(heap_form_tuple(desc, v, nl), slot, true);
 }
 
 // The expected shape, checked on every open: a message table changed by hand
@@ -39,6 +47,43 @@ bool has_message_shape(TupleDesc desc) {
         if (a->attisdropped || a->atttypid != types[i]) return false;
     }
     return true;
+}
+
+// Slots for the rows of one table_multi_insert, kept for the life of the
+// backend (making up to multi_insert_batch slots per call showed up at ~2% of
+// a bulk capture). They are over one copy of the first message table's
+// descriptor, unpinned: every message table has the same shape
+// (has_message_shape), and a slot's descriptor only serves to read the
+// index columns back. A slot owns the tuple it holds (so the insert takes it
+// without copying), which lives in the caller's memory: slots are emptied
+// with forget() before that memory goes, and again before use, since an
+// error may have skipped the first.
+struct SlotPool {
+    TupleDesc desc = nullptr;
+    TupleTableSlot **slots = nullptr;
+    int64 size = 0;
+};
+SlotPool pool;
+
+void forget(TupleTableSlot *slot) {
+    slot->tts_flags &= ~TTS_FLAG_SHOULDFREE;  // the tuple is freed with its context
+    ExecClearTuple(slot);
+}
+
+TupleTableSlot **pool_slots(TupleDesc desc, int64 width) {
+    if (pool.size < width) {
+        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+        if (!pool.desc) pool.desc = CreateTupleDescCopy(desc);
+        TupleTableSlot **grown = static_cast<TupleTableSlot **>(palloc(sizeof(TupleTableSlot *) * static_cast<Size>(width)));
+        for (int64 i = 0; i < pool.size; i++) grown[i] = pool.slots[i];
+        for (int64 i = pool.size; i < width; i++) grown[i] = MakeSingleTupleTableSlot(pool.desc, &TTSOpsHeapTuple);
+        if (pool.slots) pfree(pool.slots);
+        pool.slots = grown;
+        pool.size = width;
+        MemoryContextSwitchTo(old);
+    }
+    for (int64 i = 0; i < width; i++) forget(pool.slots[i]);
+    return pool.slots;
 }
 
 // Plain C: everything that can raise happens here, inside pg_call.
@@ -60,32 +105,27 @@ void insert_rows(Oid leaf, const Row *rows, int64 n) {
 
     EState *estate = CreateExecutorState();
     MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-    // Slots over an unpinned copy of the descriptor: a slot over the
-    // relation's own one pins it in the resource owner, once per slot (up to
-    // multi_insert_batch per call), which showed up at ~5% of a bulk capture.
-    TupleDesc slot_desc = CreateTupleDescCopy(desc);
     ResultRelInfo *rri = makeNode(ResultRelInfo);
     InitResultRelInfo(rri, rel, 1, nullptr, 0);
     ExecOpenIndices(rri, false);
     const CommandId cid = GetCurrentCommandId(true);
+    const int64 width = n < multi_insert_batch ? n : multi_insert_batch;
+    TupleTableSlot **slots = pool_slots(desc, width);
 
     if (n == 1) {
-        TupleTableSlot *slot = MakeSingleTupleTableSlot(slot_desc, &TTSOpsVirtual);
-        fill_slot(slot, rows[0]);
-        table_tuple_insert(rel, slot, cid, 0, nullptr);
-        if (rri->ri_NumIndices > 0) ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
-        ExecDropSingleTupleTableSlot(slot);
+        fill_slot(slots[0], desc, rows[0]);
+        table_tuple_insert(rel, slots[0], cid, insert_options, nullptr);
+        if (rri->ri_NumIndices > 0) ExecInsertIndexTuples(rri, slots[0], estate, false, false, nullptr, NIL);
     } else {
-        const int64 width = n < multi_insert_batch ? n : multi_insert_batch;
-        TupleTableSlot **slots =
-            static_cast<TupleTableSlot **>(palloc(sizeof(TupleTableSlot *) * static_cast<Size>(width)));
-        for (int64 i = 0; i < width; i++) slots[i] = MakeSingleTupleTableSlot(slot_desc, &TTSOpsVirtual);
         BulkInsertState bistate = n > multi_insert_batch ? GetBulkInsertState() : nullptr;
         ExprContext *econtext = GetPerTupleExprContext(estate);
         for (int64 done = 0; done < n;) {
             const int64 k = n - done < width ? n - done : width;
-            for (int64 i = 0; i < k; i++) fill_slot(slots[i], rows[done + i]);
-            table_multi_insert(rel, slots, static_cast<int>(k), cid, 0, bistate);
+            for (int64 i = 0; i < k; i++) {
+                ExecClearTuple(slots[i]);  // frees the previous round's tuple
+                fill_slot(slots[i], desc, rows[done + i]);
+            }
+            table_multi_insert(rel, slots, static_cast<int>(k), cid, insert_options, bistate);
             if (rri->ri_NumIndices > 0)
                 for (int64 i = 0; i < k; i++) {
                     ExecInsertIndexTuples(rri, slots[i], estate, false, false, nullptr, NIL);
@@ -94,8 +134,8 @@ void insert_rows(Oid leaf, const Row *rows, int64 n) {
             done += k;
         }
         if (bistate) FreeBulkInsertState(bistate);
-        for (int64 i = 0; i < width; i++) ExecDropSingleTupleTableSlot(slots[i]);
     }
+    for (int64 i = 0; i < width; i++) forget(slots[i]);
 
     ExecCloseIndices(rri);
     MemoryContextSwitchTo(old);
