@@ -131,6 +131,47 @@ UPDATE orders SET total = total + 1;
 SELECT key, topic, payload, partition FROM pgstreamx.s_order_events ORDER BY key, seq;
 SELECT count(DISTINCT partition) AS partitions_per_key FROM pgstreamx.s_order_events GROUP BY key;
 
+-- Column options follow renames and drops: a renamed excluded column stays
+-- excluded (it is not captured under its new name), a renamed key column
+-- stays the key, a dropped listed column leaves the options.
+CREATE TABLE public.accounts (id int PRIMARY KEY, name text, token text, note text, extra text);
+SELECT pgstreamx.capture_table('accounts', exclude_columns => '{token}', key_columns => '{id}');
+INSERT INTO accounts VALUES (1, 'a', 'secret-1', 'n', 'x');
+ALTER TABLE accounts RENAME COLUMN token TO api_token;
+ALTER TABLE accounts RENAME COLUMN id TO account_id;
+INSERT INTO accounts VALUES (2, 'b', 'secret-2', 'n', 'x');
+ALTER TABLE accounts DROP COLUMN extra;
+INSERT INTO accounts VALUES (3, 'c', 'secret-3', 'n');
+SELECT key, payload FROM pgstreamx.s_public_accounts ORDER BY seq;
+SELECT exclude_columns, key_columns FROM pgstreamx.captures WHERE tbl = 'accounts'::regclass;
+-- A whitelist follows too; a column of the same name added later is new, not listed.
+SELECT pgstreamx.uncapture_table('accounts');
+SELECT pgstreamx.capture_table('accounts', columns => '{account_id,name,note}');
+ALTER TABLE accounts RENAME COLUMN note TO remark;
+ALTER TABLE accounts DROP COLUMN name;
+ALTER TABLE accounts ADD COLUMN name text;
+INSERT INTO accounts VALUES (4, 'secret-4', 'r', 'd');
+SELECT payload FROM pgstreamx.s_public_accounts WHERE (payload->>'account_id')::int = 4;
+SELECT columns, exclude_columns, key_columns FROM pgstreamx.captures WHERE tbl = 'accounts'::regclass;
+SELECT pgstreamx.uncapture_table('accounts');
+DROP TABLE accounts;
+SELECT pgstreamx.drop_stream('public_accounts');
+
+-- Derived stream names: two tables that derive the same one are refused
+-- (sharing a stream takes naming it), re-capturing a table reuses its own.
+CREATE SCHEMA a_b;
+CREATE SCHEMA a;
+CREATE TABLE a_b.c (id int PRIMARY KEY);
+CREATE TABLE a.b_c (id int PRIMARY KEY);
+SELECT pgstreamx.capture_table('a_b.c');
+SELECT error_of($$SELECT pgstreamx.capture_table('a.b_c')$$);
+SELECT pgstreamx.capture_table('a.b_c', stream => 'a_b_c');
+SELECT pgstreamx.uncapture_table('a_b.c'), pgstreamx.uncapture_table('a.b_c');
+SELECT pgstreamx.capture_table('a_b.c');
+SELECT pgstreamx.uncapture_table('a_b.c');
+DROP SCHEMA a_b, a CASCADE;
+SELECT pgstreamx.drop_stream('a_b_c');
+
 -- The customisation hook: reshapes or suppresses events, set-wise, with its owner's rights.
 CREATE ROLE pgstreamx_hook_owner NOLOGIN;
 CREATE TABLE public.items (id int PRIMARY KEY, name text, hidden boolean DEFAULT false);
@@ -173,6 +214,14 @@ INSERT INTO measurements VALUES (1, '2026-05-01', 1), (2, '2027-05-01', 2);
 INSERT INTO measurements_2026 VALUES (3, '2026-06-01', 3);
 INSERT INTO measurements_2027 VALUES (4, '2027-06-01', 4);
 SELECT topic, payload->>'id' AS id FROM pgstreamx.s_public_measurements ORDER BY seq;
+-- TRUNCATE: of the partitioned table, one event; of a partition by itself,
+-- one event naming the partition (rolled back: none).
+TRUNCATE measurements;
+TRUNCATE measurements_2026;
+BEGIN;
+TRUNCATE measurements_2027;
+ROLLBACK;
+SELECT topic, payload FROM pgstreamx.s_public_measurements WHERE topic LIKE '%truncate' ORDER BY seq;
 -- A detached partition is no longer captured (its triggers go).
 ALTER TABLE measurements DETACH PARTITION measurements_2027;
 SELECT count(*) AS detached_triggers FROM pg_trigger WHERE tgrelid = 'public.measurements_2027'::regclass;

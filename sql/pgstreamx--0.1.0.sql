@@ -874,7 +874,7 @@ AS 'MODULE_PATHNAME', 'pgstreamx__capture_trigger';
 
 -- Internal: (re)creates the capture triggers of a captured table and of all
 -- its partitions (DML aimed at a partition fires only the partition's
--- statement triggers). TRUNCATE is captured at the root only.
+-- statement triggers, and so does TRUNCATE of a partition).
 CREATE FUNCTION @extschema@._capture_sync_triggers(t regclass)
 RETURNS int
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -896,12 +896,13 @@ BEGIN
              JOIN pg_class k ON k.oid = pt.relid WHERE k.relkind IN ('r', 'p')
              UNION ALL SELECT t, 0 WHERE pg_partition_root(t) IS NULL LOOP
         -- One trigger per event kind (transition tables allow one event per
-        -- trigger); TRUNCATE at the root only.
+        -- trigger); TRUNCATE on partitions too (a partition truncated by itself
+        -- is an event; one truncated with its parent is covered, capture.cpp).
         FOR ev IN SELECT * FROM (VALUES
                     ('insert', cfg.inserts, 'REFERENCING NEW TABLE AS pgstreamx_new '),
                     ('update', cfg.updates, 'REFERENCING OLD TABLE AS pgstreamx_old NEW TABLE AS pgstreamx_new '),
                     ('delete', cfg.deletes, 'REFERENCING OLD TABLE AS pgstreamx_old '),
-                    ('truncate', cfg.truncates AND r.level = 0, '')) AS v(op, wanted, referencing)
+                    ('truncate', cfg.truncates, '')) AS v(op, wanted, referencing)
                  WHERE v.wanted AND NOT EXISTS (SELECT 1 FROM pg_trigger g
                                                 WHERE g.tgrelid = r.relid AND g.tgname = 'pgstreamx_capture_' || v.op) LOOP
             EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %sFOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_trigger()',
@@ -1075,6 +1076,15 @@ BEGIN
             HINT = 'Pass stream => ''<name>'' (lower-case letters, digits and underscores).';
     END IF;
     PERFORM @extschema@._check_name('stream', cfg.stream);
+    -- Two tables can derive the same name ("a_b"."c" and "a"."b_c"): their
+    -- events would mix unnoticed. Sharing a stream takes naming it.
+    IF stream IS NULL AND EXISTS (SELECT 1 FROM @extschema@.capture_config c
+                                  WHERE c.stream = cfg.stream AND c.tbl <> capture_table.tbl) THEN
+        RAISE EXCEPTION 'stream "%" already receives the changes of %', cfg.stream,
+            (SELECT c.tbl FROM @extschema@.capture_config c WHERE c.stream = cfg.stream LIMIT 1)
+            USING ERRCODE = '42710',
+            HINT = 'Pass stream => ''<name>'': another name, or this one to share the stream on purpose.';
+    END IF;
     cfg.inserts := coalesce(inserts, false);
     cfg.updates := coalesce(updates, false);
     cfg.deletes := coalesce(deletes, false);
@@ -1162,6 +1172,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.capture_config) THEN
         RETURN;
     END IF;
+    PERFORM @extschema@._capture_follow_columns();
     -- New or attached partitions of a captured table get its triggers. Only
     -- once the captured table has its own: while pg_restore rebuilds a
     -- dump, the triggers come from the dump itself (after the constraints).
@@ -1185,6 +1196,66 @@ BEGIN
 END
 $fn$;
 
+-- Column options name columns (names survive pg_dump, attribute numbers do
+-- not), so they follow renames and drops: before an ALTER TABLE the
+-- attribute number of every named column of every captured table is noted
+-- (transaction-local), and afterwards a renamed column is renamed in the
+-- options and a dropped one removed. Without this, renaming a column listed
+-- in exclude_columns would start capturing it. The capture trigger's cached
+-- configuration goes with the table's relcache entry (capture.cpp).
+CREATE FUNCTION @extschema@._capture_on_alter_start()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.capture_config) THEN
+        RETURN;
+    END IF;
+    PERFORM pg_catalog.set_config('pgstreamx_capture.columns', coalesce((
+        SELECT pg_catalog.jsonb_object_agg(c.tbl::oid::text, (
+                   SELECT pg_catalog.jsonb_object_agg(a.attnum::text, a.attname)
+                   FROM pg_attribute a
+                   WHERE a.attrelid = c.tbl AND a.attnum > 0 AND NOT a.attisdropped
+                     AND a.attname = ANY (coalesce(c.columns, '{}') || coalesce(c.exclude_columns, '{}')
+                                          || coalesce(c.key_columns, '{}'))))
+        FROM @extschema@.capture_config c), '{}')::text, true);
+END
+$fn$;
+
+CREATE FUNCTION @extschema@._capture_follow_columns()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    noted jsonb := nullif(pg_catalog.current_setting('pgstreamx_capture.columns', true), '')::jsonb;
+    r     record;
+BEGIN
+    IF noted IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pg_catalog.set_config('pgstreamx_capture.columns', '', true);
+    FOR r IN SELECT c.tbl, n.key::int2 AS attnum, n.value AS was, a.attname::text AS now
+             FROM @extschema@.capture_config c
+             CROSS JOIN LATERAL jsonb_each_text(noted -> c.tbl::oid::text) n
+             LEFT JOIN pg_attribute a ON a.attrelid = c.tbl AND a.attnum = n.key::int2 AND NOT a.attisdropped
+             WHERE a.attname IS DISTINCT FROM n.value LOOP
+        -- Renamed (now is the new name) or dropped (now is NULL: removed).
+        UPDATE @extschema@.capture_config c
+        SET columns = CASE WHEN r.now IS NULL THEN array_remove(c.columns, r.was) ELSE array_replace(c.columns, r.was, r.now) END,
+            exclude_columns = CASE WHEN r.now IS NULL THEN array_remove(c.exclude_columns, r.was)
+                                   ELSE array_replace(c.exclude_columns, r.was, r.now) END,
+            key_columns = nullif(CASE WHEN r.now IS NULL THEN array_remove(c.key_columns, r.was)
+                                      ELSE array_replace(c.key_columns, r.was, r.now) END, '{}')
+        WHERE c.tbl = r.tbl;
+    END LOOP;
+END
+$fn$;
+
+CREATE EVENT TRIGGER pgstreamx_capture_alter_start ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION @extschema@._capture_on_alter_start();
 CREATE EVENT TRIGGER pgstreamx_capture_sql_drop ON sql_drop
     EXECUTE FUNCTION @extschema@._capture_on_sql_drop();
 CREATE EVENT TRIGGER pgstreamx_capture_ddl ON ddl_command_end

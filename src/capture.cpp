@@ -57,6 +57,17 @@ std::vector<std::string> text_array(uint64 row, int col) {
 // firing table or one of its ancestors (DETACH/ATTACH).
 std::unordered_map<Oid, Config> *configs = nullptr;
 
+// ALTER TABLE on a captured table (a column renamed or dropped changes its
+// column options, sql/pgstreamx--0.1.0.sql, _capture_follow_columns)
+// invalidates the table's relcache entry in every backend: the cached
+// configurations of that table go with it. Called by PostgreSQL; erasing
+// from the map does not throw.
+void forget_configs(Datum, Oid relid) {
+    if (!configs) return;
+    for (auto it = configs->begin(); it != configs->end();)
+        it = (relid == InvalidOid || it->second.captured == relid) ? configs->erase(it) : std::next(it);
+}
+
 // The capture of the firing table: itself or its nearest captured ancestor
 // (chain[0] is the table, then its ancestors up to the root).
 bool config_for(const std::vector<Oid> &chain, Config &cfg) {
@@ -220,6 +231,44 @@ int64 next_statement(uint64 xid) {
     return ++counter;
 }
 
+// The tables whose truncate event the current TRUNCATE statement has
+// emitted. PostgreSQL fires the AFTER TRUNCATE triggers of a statement one
+// after the other, the named tables first and then their partitions, with
+// nothing in between but other triggers: a partition whose ancestor is noted
+// for the same transaction, subtransaction and command is covered by the
+// ancestor's event. The command id is taken after the event is appended
+// (which may advance it), so the next statement never matches. Should
+// another AFTER TRUNCATE trigger advance it in between, a partition gets an
+// event of its own as well: one too many, never one too few.
+struct TruncateMark {
+    uint64 xid = 0;
+    SubTransactionId sub = InvalidSubTransactionId;
+    CommandId cid = InvalidCommandId;
+    std::vector<Oid> tables;
+};
+TruncateMark truncated;
+
+bool same_statement(uint64 xid) {
+    return truncated.xid == xid && truncated.sub == GetCurrentSubTransactionId() &&
+           truncated.cid == GetCurrentCommandId(false);
+}
+
+bool truncate_covered(uint64 xid, const std::vector<Oid> &chain) {
+    if (!same_statement(xid)) return false;
+    for (size_t i = 1; i < chain.size(); i++)
+        if (std::find(truncated.tables.begin(), truncated.tables.end(), chain[i]) != truncated.tables.end())
+            return true;
+    return false;
+}
+
+void note_truncate(uint64 xid, Oid relid) {
+    if (!same_statement(xid)) truncated.tables.clear();
+    truncated.xid = xid;
+    truncated.sub = GetCurrentSubTransactionId();
+    truncated.cid = GetCurrentCommandId(false);
+    truncated.tables.push_back(relid);
+}
+
 // The customisation hook, set-wise: one query per chunk, run as the hook's
 // owner (never the writer, never the extension's owner). Rewrites payloads
 // (a NULL payload keeps the default) and drops the rows it does not emit
@@ -357,6 +406,11 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
     // The catalog is read as the schema owner; nothing else runs with its
     // rights (the rows are converted as the writer, like any trigger: a
     // user-defined cast to json in a column type must not run as the owner).
+    static bool registered = false;
+    if (!registered) {
+        pg_call([]() { CacheRegisterRelcacheCallback(forget_configs, Datum(0)); });
+        registered = true;
+    }
     if (!configs) configs = new std::unordered_map<Oid, Config>();
     const Oid tgoid = td->tg_trigger->tgoid;
     Config cfg;
@@ -387,21 +441,34 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
     std::string topic = table + "." + op;
     for (char &c : topic) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     const uint64 xid = pg_call([]() { return U64FromFullTransactionId(GetTopFullTransactionId()); });
+    // TRUNCATE of a table fires the truncate triggers of its partitions too:
+    // one event for the table truncated, none for the partitions it covers.
+    if (is_truncate && truncate_covered(xid, chain)) return PointerGetDatum(nullptr);
     const int64 statement = next_statement(xid);
 
     Datum topic_d = pg_call([&]() { return CStringGetTextDatum(topic.c_str()); });
     if (is_truncate) {
         Datum headers = pg_call([&]() { return statement_headers(xid, statement); });
+        // A partition truncated by itself: the captured table's topic, and
+        // which partition in the payload.
+        const char *part = relid == captured ? nullptr : pg_call([&]() {
+            return psprintf("%s.%s", get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+        });
         Datum payload = pg_call([&]() {
             StringInfoData p;
             initStringInfo(&p);
             appendStringInfoString(&p, "{\"table\": ");
             escape_json(&p, table.c_str());
+            if (part) {
+                appendStringInfoString(&p, ", \"partition\": ");
+                escape_json(&p, part);
+            }
             appendStringInfoChar(&p, '}');
             return jsonb_from(&p);
         });
         stream::Message m{payload, Datum(0), nullptr, topic_d, headers};
         stream::append_messages(s, &m, 1, nullptr);
+        note_truncate(xid, relid);
         return PointerGetDatum(nullptr);
     }
 

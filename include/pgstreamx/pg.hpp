@@ -80,6 +80,7 @@ extern "C" {
 #include "utils/json.h"
 #include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/datetime.h"
 #include "utils/numeric.h"
