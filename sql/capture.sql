@@ -157,6 +157,19 @@ SELECT pgstreamx.uncapture_table('accounts');
 DROP TABLE accounts;
 SELECT pgstreamx.drop_stream('public_accounts');
 
+-- A capture naming no column (no key, no options) does not upset ALTER TABLE.
+CREATE TABLE public.keyless (a int, b text);
+SELECT pgstreamx.capture_table('keyless');
+ALTER TABLE keyless RENAME COLUMN b TO bb;
+ALTER TABLE keyless ADD COLUMN c int;
+CREATE TABLE public.unrelated (x int);
+ALTER TABLE unrelated ADD COLUMN y int;
+INSERT INTO keyless VALUES (1, 'b', 2);
+SELECT key, payload FROM pgstreamx.s_public_keyless;
+SELECT pgstreamx.uncapture_table('keyless');
+DROP TABLE keyless, unrelated;
+SELECT pgstreamx.drop_stream('public_keyless');
+
 -- Derived stream names: two tables that derive the same one are refused
 -- (sharing a stream takes naming it), re-capturing a table reuses its own.
 CREATE SCHEMA a_b;

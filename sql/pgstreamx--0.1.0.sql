@@ -1172,7 +1172,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.capture_config) THEN
         RETURN;
     END IF;
-    PERFORM @extschema@._capture_follow_columns();
+    IF TG_TAG = 'ALTER TABLE' THEN
+        PERFORM @extschema@._capture_follow_columns(ARRAY(
+            SELECT d.objid FROM pg_event_trigger_ddl_commands() d WHERE d.classid = 'pg_class'::regclass));
+    END IF;
     -- New or attached partitions of a captured table get its triggers. Only
     -- once the captured table has its own: while pg_restore rebuilds a
     -- dump, the triggers come from the dump itself (after the constraints).
@@ -1199,10 +1202,21 @@ $fn$;
 -- Column options name columns (names survive pg_dump, attribute numbers do
 -- not), so they follow renames and drops: before an ALTER TABLE the
 -- attribute number of every named column of every captured table is noted
--- (transaction-local), and afterwards a renamed column is renamed in the
--- options and a dropped one removed. Without this, renaming a column listed
--- in exclude_columns would start capturing it. The capture trigger's cached
--- configuration goes with the table's relcache entry (capture.cpp).
+-- (in backend memory, capture.cpp: a setting could be set by any session),
+-- and afterwards, for the tables the command altered, a renamed column is
+-- renamed in the options and a dropped one removed. Without this, renaming a
+-- column listed in exclude_columns would start capturing it. The capture
+-- trigger's cached configuration goes with the table's relcache entry.
+CREATE FUNCTION @extschema@._capture_columns_push(columns text)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'pgstreamx__capture_columns_push';
+
+CREATE FUNCTION @extschema@._capture_columns_pop()
+RETURNS text
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'pgstreamx__capture_columns_pop';
+
 CREATE FUNCTION @extschema@._capture_on_alter_start()
 RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -1212,35 +1226,37 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.capture_config) THEN
         RETURN;
     END IF;
-    PERFORM pg_catalog.set_config('pgstreamx_capture.columns', coalesce((
-        SELECT pg_catalog.jsonb_object_agg(c.tbl::oid::text, (
+    PERFORM @extschema@._capture_columns_push(coalesce((
+        SELECT pg_catalog.jsonb_object_agg(c.tbl::oid::text, coalesce((
                    SELECT pg_catalog.jsonb_object_agg(a.attnum::text, a.attname)
                    FROM pg_attribute a
                    WHERE a.attrelid = c.tbl AND a.attnum > 0 AND NOT a.attisdropped
                      AND a.attname = ANY (coalesce(c.columns, '{}') || coalesce(c.exclude_columns, '{}')
-                                          || coalesce(c.key_columns, '{}'))))
-        FROM @extschema@.capture_config c), '{}')::text, true);
+                                          || coalesce(c.key_columns, '{}'))), '{}'))
+        FROM @extschema@.capture_config c), '{}')::text);
 END
 $fn$;
 
-CREATE FUNCTION @extschema@._capture_follow_columns()
+-- Called by _capture_on_ddl at the end of an ALTER TABLE with the tables it
+-- altered.
+CREATE FUNCTION @extschema@._capture_follow_columns(altered oid[])
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    noted jsonb := nullif(pg_catalog.current_setting('pgstreamx_capture.columns', true), '')::jsonb;
+    noted jsonb := @extschema@._capture_columns_pop()::jsonb;
     r     record;
 BEGIN
-    IF noted IS NULL THEN
+    IF noted IS NULL OR jsonb_typeof(noted) <> 'object' THEN
         RETURN;
     END IF;
-    PERFORM pg_catalog.set_config('pgstreamx_capture.columns', '', true);
     FOR r IN SELECT c.tbl, n.key::int2 AS attnum, n.value AS was, a.attname::text AS now
              FROM @extschema@.capture_config c
-             CROSS JOIN LATERAL jsonb_each_text(noted -> c.tbl::oid::text) n
+             CROSS JOIN LATERAL jsonb_each_text(CASE WHEN jsonb_typeof(noted -> c.tbl::oid::text) = 'object'
+                                                     THEN noted -> c.tbl::oid::text ELSE '{}' END) n
              LEFT JOIN pg_attribute a ON a.attrelid = c.tbl AND a.attnum = n.key::int2 AND NOT a.attisdropped
-             WHERE a.attname IS DISTINCT FROM n.value LOOP
+             WHERE c.tbl::oid = ANY (altered) AND a.attname IS DISTINCT FROM n.value LOOP
         -- Renamed (now is the new name) or dropped (now is NULL: removed).
         UPDATE @extschema@.capture_config c
         SET columns = CASE WHEN r.now IS NULL THEN array_remove(c.columns, r.was) ELSE array_replace(c.columns, r.was, r.now) END,

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pgstreamx/args.hpp"
 #include "pgstreamx/error.hpp"
 #include "pgstreamx/row_json.hpp"
 #include "pgstreamx/spi.hpp"
@@ -241,32 +242,40 @@ int64 next_statement(uint64 xid) {
 // another AFTER TRUNCATE trigger advance it in between, a partition gets an
 // event of its own as well: one too many, never one too few.
 struct TruncateMark {
-    uint64 xid = 0;
-    SubTransactionId sub = InvalidSubTransactionId;
-    CommandId cid = InvalidCommandId;
-    std::vector<Oid> tables;
+    uint64 xid;
+    SubTransactionId sub;
+    CommandId cid;
+    int n;
+    struct {
+        Oid table;     // the table truncated
+        Oid captured;  // the capture it belongs to
+    } tables[64];      // full: later tables are not noted (their partitions get events)
 };
-TruncateMark truncated;
+TruncateMark truncated = {0, InvalidSubTransactionId, InvalidCommandId, 0, {}};
 
 bool same_statement(uint64 xid) {
     return truncated.xid == xid && truncated.sub == GetCurrentSubTransactionId() &&
            truncated.cid == GetCurrentCommandId(false);
 }
 
-bool truncate_covered(uint64 xid, const std::vector<Oid> &chain) {
+// Covered: an ancestor was truncated in this statement and emitted its event
+// for the same capture (a table captured by itself and attached as a
+// partition of another captured table still gets its own).
+bool truncate_covered(uint64 xid, const std::vector<Oid> &chain, Oid captured) {
     if (!same_statement(xid)) return false;
     for (size_t i = 1; i < chain.size(); i++)
-        if (std::find(truncated.tables.begin(), truncated.tables.end(), chain[i]) != truncated.tables.end())
-            return true;
+        for (int k = 0; k < truncated.n; k++)
+            if (truncated.tables[k].table == chain[i] && truncated.tables[k].captured == captured) return true;
     return false;
 }
 
-void note_truncate(uint64 xid, Oid relid) {
-    if (!same_statement(xid)) truncated.tables.clear();
+void note_truncate(uint64 xid, Oid relid, Oid captured) {
+    if (!same_statement(xid)) truncated.n = 0;
     truncated.xid = xid;
     truncated.sub = GetCurrentSubTransactionId();
     truncated.cid = GetCurrentCommandId(false);
-    truncated.tables.push_back(relid);
+    if (truncated.n < static_cast<int>(lengthof(truncated.tables)))
+        truncated.tables[truncated.n++] = {relid, captured};
 }
 
 // The customisation hook, set-wise: one query per chunk, run as the hook's
@@ -443,7 +452,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
     const uint64 xid = pg_call([]() { return U64FromFullTransactionId(GetTopFullTransactionId()); });
     // TRUNCATE of a table fires the truncate triggers of its partitions too:
     // one event for the table truncated, none for the partitions it covers.
-    if (is_truncate && truncate_covered(xid, chain)) return PointerGetDatum(nullptr);
+    if (is_truncate && truncate_covered(xid, chain, cfg.captured)) return PointerGetDatum(nullptr);
     const int64 statement = next_statement(xid);
 
     Datum topic_d = pg_call([&]() { return CStringGetTextDatum(topic.c_str()); });
@@ -468,7 +477,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
         });
         stream::Message m{payload, Datum(0), nullptr, topic_d, headers};
         stream::append_messages(s, &m, 1, nullptr);
-        note_truncate(xid, relid);
+        note_truncate(xid, relid, captured);
         return PointerGetDatum(nullptr);
     }
 
@@ -482,10 +491,13 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
     // Per chunk: the rows' payloads, keys, headers (and old rows for the hook).
     std::vector<stream::Message> msgs(static_cast<size_t>(chunk_rows));
     std::vector<Datum> new_rows(static_cast<size_t>(chunk_rows)), old_rows(static_cast<size_t>(chunk_rows));
-    MemoryContext chunk_cxt = pg_call([]() {
-        // One large block kept across resets: a chunk's payloads are ~1 MB,
-        // and blocks given back to malloc each chunk came back as fresh
-        // pages (page faults and kernel zeroing showed up at ~5%).
+    const bool large = tuplestore_tuple_count(primary) > 64;
+    MemoryContext chunk_cxt = pg_call([large]() {
+        // Large statements: one large block kept across resets. A chunk's
+        // payloads are ~1 MB, and blocks given back to malloc each chunk came
+        // back as fresh pages (page faults and kernel zeroing showed up at
+        // ~5%). Small ones do not pay for it.
+        if (!large) return AllocSetContextCreate(CurrentMemoryContext, "pgstreamx capture chunk", ALLOCSET_DEFAULT_SIZES);
         return AllocSetContextCreate(CurrentMemoryContext, "pgstreamx capture chunk", 2 * 1024 * 1024,
                                      2 * 1024 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
     });
@@ -582,3 +594,45 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
 // pgstreamx._outer_user() -> oid: the role the session acts as (after SET
 // ROLE), unchanged by SECURITY DEFINER functions.
 PGSTREAMX_FUNCTION(pgstreamx__outer_user) { PG_RETURN_OID(GetOuterUserId()); }
+
+// Column options across ALTER TABLE (sql/pgstreamx--0.1.0.sql,
+// _capture_on_alter_start / _capture_follow_columns): the attribute number
+// of every named column, noted before the command and taken after it. Kept
+// in backend memory, not in a setting a session could set, as a stack for
+// ALTER TABLEs run by event triggers during another one. An entry of another
+// transaction, or of a subtransaction that ended without taking it, is
+// dropped.
+namespace {
+
+struct NotedColumns {
+    LocalTransactionId lxid;
+    SubTransactionId sub;
+    std::string columns;  // {"<table oid>": {"<attnum>": "<name>"}}
+};
+std::vector<NotedColumns> *noted = nullptr;
+
+void drop_stale_notes() {
+    if (!noted) noted = new std::vector<NotedColumns>();
+    const SubTransactionId sub = GetCurrentSubTransactionId();
+    auto stale = [&](const NotedColumns &e) { return e.lxid != MyProc->lxid || e.sub > sub; };
+    noted->erase(std::remove_if(noted->begin(), noted->end(), stale), noted->end());
+}
+
+}  // namespace
+
+// pgstreamx._capture_columns_push(columns text)
+PGSTREAMX_FUNCTION(pgstreamx__capture_columns_push) {
+    std::string columns = args::required_text(fcinfo, 0, "columns");
+    drop_stale_notes();
+    noted->push_back(NotedColumns{MyProc->lxid, GetCurrentSubTransactionId(), std::move(columns)});
+    PG_RETURN_VOID();
+}
+
+// pgstreamx._capture_columns_pop() -> text (NULL: nothing noted)
+PGSTREAMX_FUNCTION(pgstreamx__capture_columns_pop) {
+    drop_stale_notes();
+    if (noted->empty() || noted->back().sub != GetCurrentSubTransactionId()) PG_RETURN_NULL();
+    const std::string columns = std::move(noted->back().columns);
+    noted->pop_back();
+    PG_RETURN_DATUM(pg_call([&]() { return CStringGetTextDatum(columns.c_str()); }));
+}

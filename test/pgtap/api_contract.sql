@@ -34,7 +34,7 @@ SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name
                                         '_rebalance', 'join_group', 'heartbeat', 'leave_group', '_stream_config',
                                         'capture_table', 'uncapture_table', '_capture_table', '_uncapture_table',
                                         '_capture_trigger', '_capture_sync_triggers', '_capture_on_ddl',
-                                        '_capture_on_sql_drop', '_capture_on_alter_start', '_capture_follow_columns', '_capture_check_owner', '_outer_user',
+                                        '_capture_on_sql_drop', '_capture_on_alter_start', '_capture_follow_columns', '_capture_columns_push', '_capture_columns_pop', '_capture_check_owner', '_outer_user',
                                         '_count', '_maintenance_lock', '_maintenance_unlock', '_workers', '_worker_notify',
                                         'create_queue', 'alter_queue', 'drop_queue', 'purge_queue', 'list_queues',
                                         'send', 'send_batch', 'read', 'read_with_poll', 'pop', 'set_vt', 'release',
