@@ -180,13 +180,19 @@ void init_work(Work &w, TupleDesc source, const std::vector<int> &pcols, const s
 }
 
 Datum row_jsonb(Work &w, TupleDesc desc, const int *cols, int n, TupleTableSlot *slot) {
-    if (desc == w.payload_desc && w.fast_payload) return row_json::encode(w.payload_json, slot->tts_values, slot->tts_isnull);
     for (int i = 0; i < n; i++) {
         w.values[i] = slot->tts_values[cols[i]];
         w.nulls[i] = slot->tts_isnull[cols[i]];
     }
     HeapTuple t = heap_form_tuple(desc, w.values, w.nulls);
     return FunctionCall1(&w.to_jsonb, HeapTupleGetDatum(t));
+}
+
+// A row's payload (new or old row): the encoder when every payload column
+// is of a type it converts, else to_jsonb of the projection.
+Datum payload_jsonb(Work &w, TupleTableSlot *slot) {
+    if (w.fast_payload) return row_json::encode(w.payload_json, slot->tts_values, slot->tts_isnull);
+    return row_jsonb(w, w.payload_desc, w.payload_cols, w.npayload, slot);
 }
 
 // The key as text: a single column's text form, or the JSON of several.
@@ -523,7 +529,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
                     break;
                 }
                 slot_getallattrs(slot);
-                Datum payload = row_jsonb(w, w.payload_desc, w.payload_cols, w.npayload, slot);
+                Datum payload = payload_jsonb(w, slot);
                 Datum headers = shared_headers;
                 old_rows[n] = Datum(0);
                 if (is_update) {
@@ -533,7 +539,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
                         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                                         errmsg("pgstreamx: update transition tables differ in length")));
                     slot_getallattrs(old_slot);
-                    Datum old_json = row_jsonb(w, w.payload_desc, w.payload_cols, w.npayload, old_slot);
+                    Datum old_json = payload_jsonb(w, old_slot);
                     old_rows[n] = old_json;
                     StringInfoData h;
                     initStringInfo(&h);
