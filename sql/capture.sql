@@ -19,11 +19,11 @@ CREATE FUNCTION pg_temp.events() RETURNS TABLE(seq bigint, topic text, key text,
 LANGUAGE sql AS $$
     SELECT seq, topic, key, payload, (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(headers) k),
            (headers->>'statement')::int, headers->'changed', headers->'old'
-    FROM pgstreamx.s_public_users ORDER BY seq $$;
+    FROM pgstreamx.peek('public_users', max => 10000) ORDER BY seq $$;
 SELECT * FROM pg_temp.events();
 SELECT bool_and(headers->>'xid' ~ '^[0-9]+$') AS xid_is_xid8,
        count(DISTINCT headers->>'xid') AS transactions
-FROM pgstreamx.s_public_users;
+FROM pgstreamx.peek('public_users', max => 10000);
 
 -- One transaction, several statements: one xid, statement order 1, 2, 3.
 BEGIN;
@@ -32,26 +32,26 @@ UPDATE users SET name = 'cyril', email = 'cyril@example.com' WHERE id = 3;
 DELETE FROM users WHERE id = 3;
 COMMIT;
 SELECT topic, headers->>'statement' AS stmt, headers->'changed' AS changed
-FROM pgstreamx.s_public_users WHERE payload->>'id' = '3' ORDER BY seq;
-SELECT count(DISTINCT headers->>'xid') AS one_xid FROM pgstreamx.s_public_users WHERE payload->>'id' = '3';
+FROM pgstreamx.peek('public_users', max => 10000) WHERE payload->>'id' = '3' ORDER BY seq;
+SELECT count(DISTINCT headers->>'xid') AS one_xid FROM pgstreamx.peek('public_users', max => 10000) WHERE payload->>'id' = '3';
 
 -- A rollback publishes nothing.
 BEGIN;
 INSERT INTO users VALUES (4, 'dee', 'dee@example.com', 's4');
 ROLLBACK;
-SELECT count(*) AS rolled_back_events FROM pgstreamx.s_public_users WHERE payload->>'id' = '4';
+SELECT count(*) AS rolled_back_events FROM pgstreamx.peek('public_users', max => 10000) WHERE payload->>'id' = '4';
 
 -- A multi-row update pairs every old row with its new row.
 INSERT INTO users SELECT i, 'u' || i, 'u' || i || '@example.com', 'x' FROM generate_series(10, 14) i;
 UPDATE users SET name = upper(name) WHERE id BETWEEN 10 AND 14;
 SELECT bool_and(payload->>'id' = headers->'old'->>'id' AND payload->>'name' = upper(headers->'old'->>'name')) AS paired,
        count(*) AS updates
-FROM pgstreamx.s_public_users WHERE topic = 'public.users.update' AND (payload->>'id')::int BETWEEN 10 AND 14;
+FROM pgstreamx.peek('public_users', max => 10000) WHERE topic = 'public.users.update' AND (payload->>'id')::int BETWEEN 10 AND 14;
 
 -- TRUNCATE: one event.
 TRUNCATE users;
 SELECT topic, payload, (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(headers) k) AS header_keys
-FROM pgstreamx.s_public_users WHERE topic LIKE '%truncate';
+FROM pgstreamx.peek('public_users', max => 10000) WHERE topic LIKE '%truncate';
 
 -- The events are readable with poll.
 SELECT count(*) AS polled FROM pgstreamx.poll('public_users', 'audit', 1000);
@@ -61,7 +61,7 @@ ALTER TABLE users ADD COLUMN age int;
 INSERT INTO users VALUES (20, 'eve', 'eve@example.com', 's', 33);
 ALTER TABLE users DROP COLUMN email;
 INSERT INTO users VALUES (21, 'fay', 's', 44);
-SELECT payload FROM pgstreamx.s_public_users WHERE topic = 'public.users.insert' AND (payload->>'id')::int >= 20 ORDER BY seq;
+SELECT payload FROM pgstreamx.peek('public_users', max => 10000) WHERE topic = 'public.users.insert' AND (payload->>'id')::int >= 20 ORDER BY seq;
 
 -- Payloads are to_jsonb() of the row, whatever the column types: built-in
 -- scalars are converted without to_jsonb (src/row_json.cpp), other types
@@ -89,14 +89,14 @@ INSERT INTO typed VALUES
 SELECT r.id, m.payload = to_jsonb(r) AS equal, m.payload::text = to_jsonb(r)::text AS same_text,
        m.payload->>'Mixed Case' IS NOT DISTINCT FROM r."Mixed Case" AS key_lookup,
        m.payload->>'ключ' IS NOT DISTINCT FROM r."ключ" AS unicode_key
-FROM pgstreamx.s_typed_events m JOIN typed r ON r.id = (m.payload->>'id')::int ORDER BY r.id;
-SELECT payload FROM pgstreamx.s_typed_events WHERE (payload->>'id')::int = 1;
+FROM pgstreamx.peek('typed_events', max => 10000) m JOIN typed r ON r.id = (m.payload->>'id')::int ORDER BY r.id;
+SELECT payload FROM pgstreamx.peek('typed_events', max => 10000) WHERE (payload->>'id')::int = 1;
 -- The old row of an update is converted the same way.
 UPDATE typed SET x = 'changed' WHERE id IN (1, 2);
-SELECT r.id, m.headers->'old' = (SELECT p.payload FROM pgstreamx.s_typed_events p
+SELECT r.id, m.headers->'old' = (SELECT p.payload FROM pgstreamx.peek('typed_events', max => 10000) p
                                   WHERE p.topic = 'public.typed.insert' AND (p.payload->>'id')::int = r.id) AS old_row,
        m.payload = to_jsonb(r) AS new_row, m.headers->'changed' AS changed
-FROM pgstreamx.s_typed_events m JOIN typed r ON r.id = (m.payload->>'id')::int
+FROM pgstreamx.peek('typed_events', max => 10000) m JOIN typed r ON r.id = (m.payload->>'id')::int
 WHERE m.topic = 'public.typed.update' ORDER BY r.id;
 -- Types converted by to_jsonb (arrays, json, jsonb, enums, composites): the same.
 CREATE TYPE public.mood AS ENUM ('ok', 'meh');
@@ -106,7 +106,7 @@ SELECT pgstreamx.capture_table('typed2', stream => 'typed2_events');
 INSERT INTO typed2 VALUES (1, '{1,NULL,3}', '{"b": 1, "a": [true]}', '{"z": null}', 'meh', ROW(1, 'x'), 'NaN'),
                           (2, NULL, NULL, NULL, NULL, NULL, NULL);
 SELECT r.id, m.payload = to_jsonb(r) AS equal, m.payload::text = to_jsonb(r)::text AS same_text
-FROM pgstreamx.s_typed2_events m JOIN typed2 r ON r.id = (m.payload->>'id')::int ORDER BY r.id;
+FROM pgstreamx.peek('typed2_events', max => 10000) m JOIN typed2 r ON r.id = (m.payload->>'id')::int ORDER BY r.id;
 SELECT pgstreamx.uncapture_table('typed'), pgstreamx.uncapture_table('typed2');
 SELECT pgstreamx.drop_stream('typed_events'), pgstreamx.drop_stream('typed2_events');
 DROP TABLE typed, typed2;
@@ -119,8 +119,19 @@ SET work_mem = '64kB';
 INSERT INTO users (id, name) SELECT i, 'bulk' FROM generate_series(1000, 5999) i;
 UPDATE users SET name = 'bulk2' WHERE id >= 1000;
 RESET work_mem;
-SELECT topic, count(*), count(DISTINCT payload->>'id') AS ids FROM pgstreamx.s_public_users
+-- (peek returns at most 10000 messages: read on after the last one.)
+SELECT max(seq) AS first_half_end FROM pgstreamx.peek('public_users', max => 10000) \gset
+SELECT topic, count(*), count(DISTINCT payload->>'id') AS ids
+FROM (SELECT * FROM pgstreamx.peek('public_users', max => 10000)
+      UNION ALL SELECT * FROM pgstreamx.peek('public_users', after => :first_half_end, max => 10000)) m
 WHERE (payload->>'id')::int >= 1000 GROUP BY 1 ORDER BY 1;
+-- Each statement's events are stored in packs (several per row), and the
+-- statistics count messages, not rows.
+SELECT s.messages = (SELECT count(*) FROM pgstreamx.peek('public_users', max => 10000))
+                  + (SELECT count(*) FROM pgstreamx.peek('public_users', after => :first_half_end, max => 10000))
+       AS messages_counted,
+       (SELECT count(*) FROM pgstreamx.s_public_users) < s.messages / 10 AS packed
+FROM pgstreamx.streams s WHERE s.name = 'public_users';
 
 -- Column options and a key: all changes of one row go to one partition.
 CREATE TABLE public.orders (region text, no int, total numeric, note text, PRIMARY KEY (region, no));
@@ -128,8 +139,8 @@ SELECT pgstreamx.capture_table('orders', stream => 'order_events', columns => '{
                                truncates => false);
 INSERT INTO orders VALUES ('eu', 1, 10, 'n'), ('us', 1, 20, 'n');
 UPDATE orders SET total = total + 1;
-SELECT key, topic, payload, partition FROM pgstreamx.s_order_events ORDER BY key, seq;
-SELECT count(DISTINCT partition) AS partitions_per_key FROM pgstreamx.s_order_events GROUP BY key;
+SELECT key, topic, payload, partition FROM pgstreamx.peek('order_events', max => 10000) ORDER BY key, seq;
+SELECT count(DISTINCT partition) AS partitions_per_key FROM pgstreamx.peek('order_events', max => 10000) GROUP BY key;
 
 -- Column options follow renames and drops: a renamed excluded column stays
 -- excluded (it is not captured under its new name), a renamed key column
@@ -142,7 +153,7 @@ ALTER TABLE accounts RENAME COLUMN id TO account_id;
 INSERT INTO accounts VALUES (2, 'b', 'secret-2', 'n', 'x');
 ALTER TABLE accounts DROP COLUMN extra;
 INSERT INTO accounts VALUES (3, 'c', 'secret-3', 'n');
-SELECT key, payload FROM pgstreamx.s_public_accounts ORDER BY seq;
+SELECT key, payload FROM pgstreamx.peek('public_accounts', max => 10000) ORDER BY seq;
 SELECT exclude_columns, key_columns FROM pgstreamx.captures WHERE tbl = 'accounts'::regclass;
 -- A whitelist follows too; a column of the same name added later is new, not listed.
 SELECT pgstreamx.uncapture_table('accounts');
@@ -151,7 +162,7 @@ ALTER TABLE accounts RENAME COLUMN note TO remark;
 ALTER TABLE accounts DROP COLUMN name;
 ALTER TABLE accounts ADD COLUMN name text;
 INSERT INTO accounts VALUES (4, 'secret-4', 'r', 'd');
-SELECT payload FROM pgstreamx.s_public_accounts WHERE (payload->>'account_id')::int = 4;
+SELECT payload FROM pgstreamx.peek('public_accounts', max => 10000) WHERE (payload->>'account_id')::int = 4;
 SELECT columns, exclude_columns, key_columns FROM pgstreamx.captures WHERE tbl = 'accounts'::regclass;
 SELECT pgstreamx.uncapture_table('accounts');
 DROP TABLE accounts;
@@ -165,7 +176,7 @@ ALTER TABLE keyless ADD COLUMN c int;
 CREATE TABLE public.unrelated (x int);
 ALTER TABLE unrelated ADD COLUMN y int;
 INSERT INTO keyless VALUES (1, 'b', 2);
-SELECT key, payload FROM pgstreamx.s_public_keyless;
+SELECT key, payload FROM pgstreamx.peek('public_keyless', max => 10000);
 SELECT pgstreamx.uncapture_table('keyless');
 DROP TABLE keyless, unrelated;
 SELECT pgstreamx.drop_stream('public_keyless');
@@ -197,13 +208,13 @@ ALTER FUNCTION public.items_hook(text, jsonb, jsonb) OWNER TO pgstreamx_hook_own
 SELECT pgstreamx.capture_table('items', hook => 'public.items_hook(text,jsonb,jsonb)');
 INSERT INTO items VALUES (1, 'shown', false), (2, 'hidden', true), (3, 'shown too', false);
 DELETE FROM items WHERE id = 3;
-SELECT topic, payload FROM pgstreamx.s_public_items ORDER BY seq;
+SELECT topic, payload FROM pgstreamx.peek('public_items', max => 10000) ORDER BY seq;
 -- Its owner is checked when it runs: handed to a superuser, it is refused.
 ALTER FUNCTION public.items_hook(text, jsonb, jsonb) OWNER TO CURRENT_USER;
 SELECT error_of($$INSERT INTO items VALUES (9, 'x', false)$$);
 ALTER FUNCTION public.items_hook(text, jsonb, jsonb) OWNER TO pgstreamx_hook_owner;
 INSERT INTO items VALUES (9, 'x', false);
-SELECT count(*) AS items_events FROM pgstreamx.s_public_items;
+SELECT count(*) AS items_events FROM pgstreamx.peek('public_items', max => 10000);
 -- A STRICT hook would be skipped for inserts and deletes (one argument is NULL): refused.
 CREATE FUNCTION public.strict_hook(op text, new_row jsonb, old_row jsonb, OUT payload jsonb, OUT emit boolean)
 LANGUAGE sql STRICT AS $$ SELECT new_row, false $$;
@@ -226,7 +237,7 @@ CREATE TABLE public.measurements_2027 PARTITION OF measurements FOR VALUES FROM 
 INSERT INTO measurements VALUES (1, '2026-05-01', 1), (2, '2027-05-01', 2);
 INSERT INTO measurements_2026 VALUES (3, '2026-06-01', 3);
 INSERT INTO measurements_2027 VALUES (4, '2027-06-01', 4);
-SELECT topic, payload->>'id' AS id FROM pgstreamx.s_public_measurements ORDER BY seq;
+SELECT topic, payload->>'id' AS id FROM pgstreamx.peek('public_measurements', max => 10000) ORDER BY seq;
 -- TRUNCATE: of the partitioned table, one event; of a partition by itself,
 -- one event naming the partition (rolled back: none).
 TRUNCATE measurements;
@@ -234,12 +245,12 @@ TRUNCATE measurements_2026;
 BEGIN;
 TRUNCATE measurements_2027;
 ROLLBACK;
-SELECT topic, payload FROM pgstreamx.s_public_measurements WHERE topic LIKE '%truncate' ORDER BY seq;
+SELECT topic, payload FROM pgstreamx.peek('public_measurements', max => 10000) WHERE topic LIKE '%truncate' ORDER BY seq;
 -- A detached partition is no longer captured (its triggers go).
 ALTER TABLE measurements DETACH PARTITION measurements_2027;
 SELECT count(*) AS detached_triggers FROM pg_trigger WHERE tgrelid = 'public.measurements_2027'::regclass;
 INSERT INTO measurements_2027 VALUES (5, '2027-07-01', 5);
-SELECT count(*) AS measurement_events FROM pgstreamx.s_public_measurements;
+SELECT count(*) AS measurement_events FROM pgstreamx.peek('public_measurements', max => 10000);
 DROP TABLE measurements_2027;
 
 -- Errors.
@@ -271,7 +282,7 @@ SET ROLE pgstreamx_writer;
 INSERT INTO public.other VALUES (1);
 SELECT error_of($$SELECT count(*) FROM pgstreamx.poll('public_other', 'x')$$);
 RESET ROLE;
-SELECT count(*) AS writer_events FROM pgstreamx.s_public_other;
+SELECT count(*) AS writer_events FROM pgstreamx.peek('public_other', max => 10000);
 
 -- A non-superuser admin who owns a table captures and uncaptures it; the
 -- rows are converted with the writer's rights (a user-defined cast to json
@@ -294,7 +305,7 @@ SET ROLE pgstreamx_writer;
 INSERT INTO public.moods VALUES (1, 'ok');
 RESET ROLE;
 SELECT who FROM public.cast_log;
-SELECT payload FROM pgstreamx.s_public_moods;
+SELECT payload FROM pgstreamx.peek('public_moods', max => 10000);
 SET ROLE pgstreamx_table_owner;
 SELECT pgstreamx.uncapture_table('public.moods');
 DROP TABLE public.moods;
@@ -318,7 +329,93 @@ SELECT count(*) AS other_captures FROM pgstreamx.captures WHERE stream = 'public
 SELECT pgstreamx.uncapture_table('orders');
 SELECT count(*) AS order_triggers FROM pg_trigger WHERE tgrelid = 'public.orders'::regclass;
 INSERT INTO orders VALUES ('eu', 2, 1, 'n');
-SELECT count(*) AS order_events FROM pgstreamx.s_order_events;
+SELECT count(*) AS order_events FROM pgstreamx.peek('order_events', max => 10000);
+
+-- Packs: a statement's events share message rows (seq = the last seq of the
+-- row, messages = how many). Reads are exact at every offset, however they
+-- cut a pack; an event too large to share a row is a row of its own.
+CREATE TABLE public.packs (id int PRIMARY KEY, body text);
+SELECT pgstreamx.capture_table('packs', stream => 'packs_s');
+INSERT INTO packs SELECT g, repeat('b', g % 50) FROM generate_series(1, 300) g;
+-- 302's body is 3200 hex digits of md5: too large for a pack even compressed.
+INSERT INTO packs VALUES (301, 'a'), (302, (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 100) g)),
+                         (303, 'c'), (304, 'd');
+SELECT count(*) < 20 AS few_rows, sum(coalesce(messages, 1)) AS messages, max(messages) > 20 AS packed,
+       bool_and(pg_column_compression(payload_bytes) = 'lz4') FILTER (WHERE messages > 20) AS compressed,
+       bool_and(pg_column_size(s) <= 2032) FILTER (WHERE messages IS NOT NULL) AS packs_inline
+FROM pgstreamx.s_packs_s s;
+SELECT seq, messages FROM pgstreamx.s_packs_s WHERE seq > 300 ORDER BY seq;
+-- The rows tile seqs 1 .. 304 with no gap and no overlap.
+SELECT bool_and(seq - coalesce(messages, 1) = prev) AS tiled, max(seq) AS last
+FROM (SELECT seq, messages, coalesce(lag(seq) OVER (ORDER BY seq), 0) AS prev FROM pgstreamx.s_packs_s) r;
+-- A consumer polling 7 at a time and committing each time gets every event
+-- once, in order (the stream was empty: seq = id).
+CREATE TEMP TABLE got (seq bigint, id int, topic text);
+DO $$
+DECLARE n int;
+BEGIN
+    LOOP
+        INSERT INTO got SELECT p.seq, (p.payload->>'id')::int, p.topic FROM pgstreamx.poll('packs_s', 'stepper', 7) p;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        EXIT WHEN n = 0;
+        PERFORM pgstreamx.commit_offset('packs_s', 'stepper', 0, (SELECT max(seq) FROM got));
+    END LOOP;
+END $$;
+SELECT count(*), count(DISTINCT seq) AS distinct_seqs, min(seq), max(seq), bool_and(seq = id) AS in_order,
+       bool_and(topic = 'public.packs.insert') AS topics
+FROM got;
+SELECT length(payload->>'body') AS wide_body FROM pgstreamx.peek('packs_s', after => 301, max => 1);
+-- Updates: every event has headers of its own (changed, old), also packed.
+UPDATE packs SET body = body || '!' WHERE id <= 100;
+SELECT count(*) AS updates, bool_and(headers->'old'->>'body' || '!' = payload->>'body') AS old_rows,
+       bool_and(headers->'changed' = '["body"]') AS changed
+FROM pgstreamx.peek('packs_s', after => 304, max => 1000);
+-- Lag counts messages inside a pack; an offset inside a pack reads on from it.
+SELECT pgstreamx.create_consumer('packs_s', 'mid');
+SELECT pgstreamx.seek('packs_s', 'mid', 0, 11::bigint) AS seek_to_seq;
+SELECT lag_messages FROM pgstreamx.consumers WHERE stream = 'packs_s' AND consumer = 'mid';
+SELECT seq, payload->>'id' AS id FROM pgstreamx.poll('packs_s', 'mid', 3);
+-- seek by time finds a statement's first event, not its pack's last.
+SELECT appended_at AS second_statement FROM pgstreamx.peek('packs_s', after => 300, max => 1) \gset
+SELECT pgstreamx.seek('packs_s', 'mid', 0, :'second_statement'::timestamptz) AS seek_to_time;
+SELECT pgstreamx.seek('packs_s', 'mid', 0, 'earliest'::text) AS seek_to_earliest;
+SELECT seq FROM pgstreamx.poll('packs_s', 'mid', 1);
+-- peek: one partition or all, after a seq, at most max; nothing is created.
+SELECT seq, payload->>'id' AS id FROM pgstreamx.peek('packs_s', 0, 298, 3);
+SELECT count(*) AS peeked FROM pgstreamx.peek('packs_s');  -- max 100
+SELECT count(*) AS consumers FROM pgstreamx.consumers WHERE stream = 'packs_s';
+SELECT error_of($$SELECT * FROM pgstreamx.peek('packs_s', after => -1)$$);
+SELECT error_of($$SELECT * FROM pgstreamx.peek('packs_s', max => 0)$$);
+SELECT error_of($$SELECT * FROM pgstreamx.peek('packs_s', max => 10001)$$);
+SELECT error_of($$SELECT * FROM pgstreamx.peek('packs_s', partition => 1)$$);
+SELECT error_of($$SELECT * FROM pgstreamx.peek('no_such_stream')$$);
+SELECT error_of($$SELECT * FROM pgstreamx.peek('Bad Name')$$);
+SELECT pgstreamx.create_queue('packs_q');
+SELECT error_of($$SELECT * FROM pgstreamx.peek('packs_q')$$);
+SELECT pgstreamx.drop_queue('packs_q');
+-- A damaged pack (a message table changed by hand) is an error, not garbage.
+UPDATE pgstreamx.s_packs_s SET payload_bytes = '\x505358310500'::bytea WHERE seq = 304;
+SELECT error_of($$SELECT * FROM pgstreamx.peek('packs_s', after => 302)$$);
+UPDATE pgstreamx.s_packs_s SET payload_bytes = NULL WHERE seq = 304;
+SELECT error_of($$SELECT * FROM pgstreamx.peek('packs_s', after => 302)$$);
+BEGIN READ ONLY;
+SELECT error_of($$SELECT * FROM pgstreamx.peek('packs_s')$$);
+ROLLBACK;
+-- Captured into a queue: one message row per event (a queue's claims are
+-- per row; queues never pack).
+CREATE TABLE public.jobs_src (id int PRIMARY KEY);
+SELECT pgstreamx.create_queue('packs_jobs');
+SELECT pgstreamx.capture_table('jobs_src', stream => 'packs_jobs');
+INSERT INTO jobs_src SELECT generate_series(1, 50);
+SELECT count(*) AS jobs, count(DISTINCT message->>'id') AS ids, count(*) FILTER (WHERE message IS NULL) AS empty
+FROM pgstreamx.read('packs_jobs', 30, 100);
+SELECT count(*) FILTER (WHERE messages IS NOT NULL) AS packs FROM pgstreamx.s_packs_jobs;
+SELECT pgstreamx.uncapture_table('jobs_src');
+DROP TABLE public.jobs_src;
+SELECT pgstreamx.drop_queue('packs_jobs');
+SELECT pgstreamx.uncapture_table('packs');
+DROP TABLE public.packs;
+SELECT pgstreamx.drop_stream('packs_s');
 
 -- Clean up.
 SELECT pgstreamx.uncapture_table(tbl) FROM pgstreamx.captures ORDER BY tbl::text;

@@ -196,7 +196,8 @@ BEGIN
         headers       jsonb,
         payload       jsonb,
         payload_bytes bytea,
-        visible_at    timestamptz          -- queues: a delayed message is not read before
+        visible_at    timestamptz,         -- queues: a delayed message is not read before
+        messages      int                  -- a pack of this many messages ending at seq (NULL: one)
     ) PARTITION BY LIST (segment)', 's_' || name);
     FOR s IN 0 .. segments - 1 LOOP
         EXECUTE format('CREATE TABLE @extschema@.%I PARTITION OF @extschema@.%I FOR VALUES IN (%s)',
@@ -341,6 +342,14 @@ CREATE FUNCTION @extschema@.poll(
 RETURNS TABLE(partition int, seq bigint, topic text, key text, payload jsonb, headers jsonb,
               appended_at timestamptz, payload_bytes bytea)
 LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_poll';
+
+-- The committed messages after a seq, without a consumer (nothing is
+-- leased or committed): for inspection, replay tools and tests.
+CREATE FUNCTION @extschema@.peek(
+    stream text, partition int DEFAULT NULL, after bigint DEFAULT 0, max int DEFAULT 100)
+RETURNS TABLE(partition int, seq bigint, topic text, key text, payload jsonb, headers jsonb,
+              appended_at timestamptz, payload_bytes bytea)
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'pgstreamx_peek';
 
 CREATE FUNCTION @extschema@.commit_offset(
     stream text, consumer text, partition int, seq bigint, holder text DEFAULT NULL)
@@ -742,7 +751,9 @@ BEGIN
     IF pinned THEN
         FOR behind IN SELECT x.consumer, x.partition, x.committed_seq FROM @extschema@.consumer_offsets x
                  WHERE x.stream_id = cfg.id AND x.committed_seq < (mxs)[x.partition + 1] LOOP
-            EXECUTE format('SELECT count(*) FROM %s WHERE partition = $1 AND seq > $2', leaf)
+            -- Messages after the offset; a pack holds seq - messages + 1 .. seq.
+            EXECUTE format('SELECT coalesce(sum(least(coalesce(messages, 1), seq - $2)), 0) FROM %s
+                            WHERE partition = $1 AND seq > $2', leaf)
                 INTO lost USING behind.partition, behind.committed_seq;
             UPDATE @extschema@.consumer_offsets x
             SET committed_seq = (mxs)[x.partition + 1], dropped_unread = x.dropped_unread + lost
@@ -1310,7 +1321,8 @@ BEGIN
         name := c.name; partitions := c.partitions; retention := c.retention;
         segments := c.segments; current_segment := c.current_segment;
         max_lag := c.max_lag; dropped_unread := c.dropped_unread;
-        EXECUTE format('SELECT count(*), min(appended_at), max(appended_at) FROM @extschema@.%I', 's_' || c.name)
+        EXECUTE format('SELECT coalesce(sum(coalesce(messages, 1)), 0), min(appended_at), max(appended_at)
+                        FROM @extschema@.%I', 's_' || c.name)
             INTO messages, oldest_appended_at, newest_appended_at;
         SELECT sum(pg_total_relation_size(i.inhrelid))::bigint INTO bytes
         FROM pg_inherits i WHERE i.inhparent = format('@extschema@.%I', 's_' || c.name)::regclass;
@@ -1348,7 +1360,9 @@ BEGIN
         stream := o.name; consumer := o.consumer; partition := o.partition;
         committed_seq := o.committed_seq; holder := o.holder; lease_until := o.lease_until;
         last_seen := o.last_seen; dropped_unread := o.dropped_unread;
-        EXECUTE format('SELECT count(*), min(appended_at) FROM @extschema@.%I WHERE partition = $1 AND seq > $2', 's_' || o.name)
+        -- Messages after the offset; a pack holds seq - messages + 1 .. seq.
+        EXECUTE format('SELECT coalesce(sum(least(coalesce(messages, 1), seq - $2)), 0), min(appended_at)
+                        FROM @extschema@.%I WHERE partition = $1 AND seq > $2', 's_' || o.name)
             INTO lag_messages, oldest USING o.partition, o.committed_seq;
         lag_age := CASE WHEN oldest IS NULL THEN interval '0' ELSE clock_timestamp() - oldest END;
         RETURN NEXT;
@@ -1933,6 +1947,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.append(text, jsonb, text, jsonb, text),
 GRANT EXECUTE ON FUNCTION @extschema@.create_consumer(text, text, text),
                           @extschema@.drop_consumer(text, text),
                           @extschema@.poll(text, text, int, interval, text),
+                          @extschema@.peek(text, int, bigint, int),
                           @extschema@.commit_offset(text, text, int, bigint, text)
     TO pgstreamx_consumer, pgstreamx_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.join_group(text, text, text, interval),

@@ -579,7 +579,7 @@ PGSTREAMX_FUNCTION(pgstreamx__capture_trigger) {
         if (OidIsValid(cfg.hook_oid))
             n = apply_hook(cfg, op, msgs.data(), new_rows.data(), old_rows.data(), n, chunk_cxt);
         for (int64 i = 0; i < n; i++) stream::check_message(msgs[i]);
-        stream::append_messages(s, msgs.data(), n, nullptr);
+        stream::append_messages(s, msgs.data(), n, nullptr, /*pack=*/true);
         pg_call([&]() {
             // A tuplestore that spilled to disk hands out tuples palloc'd in
             // the current context (chunk_cxt) and owned by the slot: clear

@@ -530,7 +530,7 @@ void write_acks(const stream::Info &s, const char *kind, std::vector<Ack> acks) 
             std::memcpy(VARDATA(b) + k * ack_bytes + sizeof(int64), &acks[i + k].read_ct, sizeof(int32));
         }
         storage::Row row{acks[i].segment, -1,       acks[i].msg_id,      now, topic, Datum(0),
-                         Datum(0),        Datum(0), PointerGetDatum(b), 0};
+                         Datum(0),        Datum(0), PointerGetDatum(b), 0,   0};
         storage::insert(stream::leaf_of(s, acks[i].segment), &row, 1);
         i = j;
     }

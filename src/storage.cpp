@@ -26,6 +26,8 @@ void fill_slot(TupleTableSlot *slot, TupleDesc desc, const Row &r) {
     }
     v[9] = TimestampTzGetDatum(r.visible_at);
     nl[9] = r.visible_at == 0;
+    v[10] = Int32GetDatum(r.messages);
+    nl[10] = r.messages == 0;
     nl[0] = nl[1] = nl[2] = nl[3] = false;
     ExecStoreHeapTuple(heap_form_tuple(desc, v, nl), slot, true);
 }
@@ -33,8 +35,8 @@ void fill_slot(TupleTableSlot *slot, TupleDesc desc, const Row &r) {
 // The expected shape, checked on every open: a message table changed by hand
 // must not be written blindly.
 bool has_message_shape(TupleDesc desc) {
-    static const Oid types[columns] = {INT4OID, INT4OID,  INT8OID,  TIMESTAMPTZOID, TEXTOID,
-                                       TEXTOID, JSONBOID, JSONBOID, BYTEAOID,       TIMESTAMPTZOID};
+    static const Oid types[columns] = {INT4OID, INT4OID,  INT8OID,  TIMESTAMPTZOID, TEXTOID,       TEXTOID,
+                                       JSONBOID, JSONBOID, BYTEAOID, TIMESTAMPTZOID, INT4OID};
     if (desc->natts != columns) return false;
     for (int i = 0; i < columns; i++) {
         Form_pg_attribute a = TupleDescAttr(desc, i);

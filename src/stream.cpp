@@ -14,6 +14,7 @@
 #include "pgstreamx/core/names.hpp"
 #include "pgstreamx/error.hpp"
 #include "pgstreamx/offsets.hpp"
+#include "pgstreamx/packed.hpp"
 #include "pgstreamx/spi.hpp"
 #include "pgstreamx/storage.hpp"
 #include "pgstreamx/stream.hpp"
@@ -309,7 +310,7 @@ void check_message(const Message &m) {
     if (m.topic) check_field_length(datum_bytes(m.topic) - VARHDRSZ, max_topic, "topic");
 }
 
-void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_out) {
+void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_out, bool pack) {
     if (n <= 0) return;
     // Partition of each message, then seqs per partition in one allocation
     // each, assigned in input order (FIFO per partition within the call).
@@ -337,16 +338,50 @@ void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_ou
     for (int64 i = 0; i < n; i++) {
         const size_t k = used[part[i]]++;
         const Message &m = msgs[i];
-        rows[i] = storage::Row{segs[part[i]][k], part[i],   seqs[part[i]][k], now,           m.topic,
-                               PointerGetDatum(m.key), m.headers, m.payload,        m.payload_bytes, m.visible_at};
+        rows[i] = storage::Row{segs[part[i]][k], part[i],        seqs[part[i]][k], now,
+                               m.topic,          PointerGetDatum(m.key), m.headers,     m.payload,
+                               m.payload_bytes,  m.visible_at,   0};
         if (seqs_out) seqs_out[i] = seqs[part[i]][k];
     }
-    for (int64 i = 0; i < n;) {
+    // Packs (and expanded copies of their fields) live in a context of this
+    // call, deleted once the rows are in: the caller's may last for a whole
+    // statement. (On an error it goes with the caller's.)
+    MemoryContext pack_cxt = nullptr;
+    if (pack && n > 1 && !s.is_queue) {  // a queue's claims are per row: never packed
+        pack_cxt = pg_call([]() {
+            return AllocSetContextCreate(CurrentMemoryContext, "pgstreamx packs", ALLOCSET_DEFAULT_SIZES);
+        });
+        // Packs (packed.hpp): per partition, runs of consecutive seqs in one
+        // segment (another transaction's seqs or a rotation end a run).
+        std::vector<storage::Row> by_part(static_cast<size_t>(n)), packed(static_cast<size_t>(n));
+        std::vector<int64> start(static_cast<size_t>(s.partitions), 0);
+        for (int32 p = 1; p < s.partitions; p++) start[p] = start[p - 1] + count[p - 1];
+        for (int64 i = 0; i < n; i++) by_part[start[part[i]]++] = rows[i];  // input order per partition
+        int64 out = 0;
+        for (int64 i = 0; i < n;) {
+            int64 j = i + 1;
+            while (j < n && by_part[j].partition == by_part[i].partition && by_part[j].segment == by_part[i].segment &&
+                   by_part[j].seq == by_part[j - 1].seq + 1)
+                j++;
+            out += pg_call([&]() {
+                MemoryContext old = MemoryContextSwitchTo(pack_cxt);
+                const int64 made = packed::pack_rows(&by_part[i], j - i, &packed[out]);
+                MemoryContextSwitchTo(old);
+                return made;
+            });
+            i = j;
+        }
+        packed.resize(static_cast<size_t>(out));
+        rows.swap(packed);
+    }
+    const int64 nrows = static_cast<int64>(rows.size());
+    for (int64 i = 0; i < nrows;) {
         int64 j = i + 1;
-        while (j < n && rows[j].segment == rows[i].segment) j++;
+        while (j < nrows && rows[j].segment == rows[i].segment) j++;
         storage::insert(leaf_of(s, rows[i].segment), &rows[i], j - i);
         i = j;
     }
+    if (pack_cxt) MemoryContextDelete(pack_cxt);
     wakeup::notify_at_commit(channel_of(s));
 }
 
@@ -529,6 +564,104 @@ std::vector<ConsumerOffset> take_leases(const Info &s, const std::string &consum
 
 // pgstreamx.poll(stream, consumer, max, wait, holder) -> SETOF (partition,
 // seq, topic, key, payload, headers, appended_at, payload_bytes)
+namespace {
+
+// Plain C. Puts the messages of the poll query's rows (partition, seq, topic,
+// key, payload, headers, appended_at, payload_bytes, messages) with seq >
+// after into the result, at most `want`; returns how many.
+struct PackOut {
+    ReturnSetInfo *rsinfo;
+    Datum *values;
+    bool *nulls;
+    int64 left;
+};
+
+bool put_unpacked(void *arg, const packed::Message &m) {
+    PackOut *o = static_cast<PackOut *>(arg);
+    const Datum v[] = {m.topic, m.key, m.payload, m.headers};
+    const int at[] = {2, 3, 4, 5};
+    o->values[1] = Int64GetDatum(m.seq);
+    for (int k = 0; k < 4; k++) {
+        o->values[at[k]] = v[k];
+        o->nulls[at[k]] = v[k] == Datum(0);
+    }
+    o->values[7] = m.payload_bytes;
+    o->nulls[7] = m.payload_bytes == Datum(0);
+    tuplestore_putvalues(o->rsinfo->setResult, o->rsinfo->setDesc, o->values, o->nulls);
+    return --o->left > 0;
+}
+
+int64 put_messages(ReturnSetInfo *rsinfo, SPITupleTable *tt, uint64 n, int64 after, int64 want) {
+    Datum values[9];
+    bool nulls[9];
+    PackOut o{rsinfo, values, nulls, want};
+    for (uint64 r = 0; r < n && o.left > 0; r++) {
+        heap_deform_tuple(tt->vals[r], tt->tupdesc, values, nulls);
+        if (nulls[8]) {
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+            o.left--;
+        } else if (nulls[7]) {
+            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                            errmsg("pgstreamx: the pack ending at seq %lld is damaged: it has no messages",
+                                   static_cast<long long>(DatumGetInt64(values[1]))),
+                            errhint("The message table was changed by hand, or its storage is damaged.")));
+        } else {
+            packed::unpack(values[7], DatumGetInt64(values[1]), DatumGetInt32(values[8]), nulls[2] ? Datum(0) : values[2],
+                           nulls[5] ? Datum(0) : values[5], after, put_unpacked, &o);
+        }
+    }
+    return want - o.left;
+}
+
+// The read of poll and peek: a partition's rows with seq > $2 and < $3 (the
+// horizon), in seq order.
+SPIPlanPtr read_plan(const Info &s) {
+    static const Oid rtypes[] = {INT4OID, INT8OID, INT8OID, INT4OID};
+    return spi::plan("SELECT partition, seq, topic, key, payload, headers, appended_at, payload_bytes, messages FROM " +
+                         s.relation + " WHERE partition = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4",
+                     4, rtypes);
+}
+
+// Puts up to `want` messages of `partition` with after < seq < horizon into
+// the result and returns how many. *all (if given): true if there is nothing
+// more below the horizon. A pack (packed.hpp) may start at or below `after`
+// and holds many messages, so the rows come through a cursor, a few at a
+// time, until `want` messages are out (the query's LIMIT of `want` rows is
+// only an upper bound): fetching `want` pack rows to use one or two copied
+// ~1.6 kB per row for nothing.
+int64 read_partition(SPIPlanPtr read, ReturnSetInfo *rsinfo, int32 partition, int64 after, int64 horizon, int64 want,
+                     bool *all) {
+    Datum args[] = {Int32GetDatum(partition), Int64GetDatum(after), Int64GetDatum(horizon),
+                    Int32GetDatum(static_cast<int32>(want))};
+    struct Read {
+        int64 got;
+        bool all;
+    };
+    const Read r = pg_call([&]() {
+        Portal portal = SPI_cursor_open(nullptr, read, args, nullptr, false);
+        int64 left = want;
+        bool exhausted = false;
+        long batch = static_cast<long>(want < 16 ? want : 16);
+        while (left > 0) {
+            SPI_cursor_fetch(portal, true, batch);
+            const uint64 n = SPI_processed;
+            left -= put_messages(rsinfo, SPI_tuptable, n, after, left);
+            SPI_freetuptable(SPI_tuptable);
+            if (n < static_cast<uint64>(batch)) {
+                exhausted = true;
+                break;
+            }
+            batch = static_cast<long>(left < 64 ? left : 64);
+        }
+        SPI_cursor_close(portal);
+        return Read{want - left, exhausted && left > 0};
+    });
+    if (all) *all = r.all;
+    return r.got;
+}
+
+}  // namespace
+
 PGSTREAMX_FUNCTION(pgstreamx_poll) {
     std::string name = required_text(fcinfo, 0, "stream");
     std::string consumer = required_text(fcinfo, 1, "consumer");
@@ -554,11 +687,7 @@ PGSTREAMX_FUNCTION(pgstreamx_poll) {
     const uint64 ch = channel_of(s);
     const TimestampTz deadline = GetCurrentTimestamp() + wait_ms * 1000;
 
-    static const Oid rtypes[] = {INT4OID, INT8OID, INT8OID, INT4OID};
-    SPIPlanPtr read = spi::plan(
-        "SELECT partition, seq, topic, key, payload, headers, appended_at, payload_bytes FROM " +
-            s.relation + " WHERE partition = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4",
-        4, rtypes);
+    SPIPlanPtr read = read_plan(s);
 
     // Per partition, the seq below which this call has already found nothing
     // more to read (everything below a horizon is final): a trailing gap (a
@@ -592,22 +721,60 @@ PGSTREAMX_FUNCTION(pgstreamx_poll) {
                 int64 &fl = floor[static_cast<size_t>(held[i].partition)];
                 const int64 from = std::max(held[i].committed, fl);
                 if (horizon[i] <= from + 1) continue;
-                const int64 want = max - returned;
-                Datum args[] = {Int32GetDatum(held[i].partition), Int64GetDatum(held[i].committed),
-                                Int64GetDatum(horizon[i]), Int32GetDatum(static_cast<int32>(want))};
-                uint64 n = spi::execute(read, args, nullptr, false);
-                pg_call([&]() {
-                    for (uint64 r = 0; r < n; r++)
-                        tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[r]);
-                });
-                returned += static_cast<int64>(n);
-                if (static_cast<int64>(n) < want) fl = horizon[i] - 1;  // nothing more below it
+                bool all = false;
+                returned += read_partition(read, rsinfo, held[i].partition, held[i].committed, horizon[i],
+                                           max - returned, &all);
+                if (all) fl = horizon[i] - 1;  // nothing more below it
             }
         }
         if (returned > 0 || wait_ms == 0) break;
         long remaining = static_cast<long>((deadline - GetCurrentTimestamp()) / 1000);
         if (remaining <= 0) break;
         pg_call([&]() { (void)wakeup::wait(ch, seen, remaining); });
+    }
+    return Datum(0);
+}
+
+// pgstreamx.peek(stream, partition, after, max): the committed messages with
+// seq > after, below each partition's horizon, without a consumer: nothing is
+// leased, committed or created. One partition, or all in partition order.
+PGSTREAMX_FUNCTION(pgstreamx_peek) {
+    std::string name = required_text(fcinfo, 0, "stream");
+    const int64 after = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
+    const int32 max = PG_ARGISNULL(3) ? 100 : PG_GETARG_INT32(3);
+    if (after < 0) throw Error(sqlstate::invalid_parameter_value, "after must not be negative", "after = " + std::to_string(after));
+    if (max < 1 || max > max_poll)
+        throw Error(sqlstate::invalid_parameter_value,
+                    "max must be between 1 and " + std::to_string(max_poll), "max = " + std::to_string(max));
+    refuse_standby_and_snapshot_isolation("peek at a stream");
+    if (XactReadOnly)
+        throw Error(sqlstate::read_only_sql_transaction, "cannot peek at a stream in a read-only transaction", {},
+                    "The horizon of a partition not read since the server started is set up by reserving seqs; "
+                    "peek in a read-write transaction.");
+
+    pg_call([&]() { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
+    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+
+    spi::Scope scope;
+    Info s = lookup(name);
+    if (s.is_queue)
+        throw Error(sqlstate::wrong_object_type, "\"" + name + "\" is a queue, not a stream", {},
+                    "Read a queue with pgstreamx.read(); see its depth with pgstreamx.metrics().");
+    std::vector<int32> parts;
+    if (PG_ARGISNULL(1)) {
+        for (int32 p = 0; p < s.partitions; p++) parts.push_back(p);
+    } else {
+        check_partition(s, PG_GETARG_INT32(1));
+        parts.push_back(PG_GETARG_INT32(1));
+    }
+    // Horizons FIRST, then the snapshot (taken by each query), as poll does.
+    std::vector<int64> horizon(parts.size());
+    for (size_t i = 0; i < parts.size(); i++) horizon[i] = offsets::horizon(partition_ref(s, parts[i]));
+    SPIPlanPtr read = read_plan(s);
+    int64 returned = 0;
+    for (size_t i = 0; i < parts.size() && returned < max; i++) {
+        if (horizon[i] <= after + 1) continue;
+        returned += read_partition(read, rsinfo, parts[i], after, horizon[i], max - returned, nullptr);
     }
     return Datum(0);
 }
@@ -782,13 +949,15 @@ PGSTREAMX_FUNCTION(pgstreamx_seek) {
                         "Pass a seq (bigint) or a timestamptz to seek to a position.");
     } else {
         static const Oid t[] = {INT4OID, TIMESTAMPTZOID, INT8OID};
-        SPIPlanPtr p = spi::plan("SELECT min(seq) FROM " + s.relation +
-                                     " WHERE partition = $1 AND appended_at >= $2 AND seq < $3", 3, t);
+        // A pack's messages share its appended_at; it starts at seq - messages + 1.
+        // (The rows tile the seqs: the first row in seq order holds the answer,
+        // found through the (partition, seq) index.)
+        SPIPlanPtr p = spi::plan("SELECT seq - coalesce(messages, 1) + 1 FROM " + s.relation +
+                                     " WHERE partition = $1 AND appended_at >= $2 AND seq < $3 ORDER BY seq LIMIT 1",
+                                 3, t);
         Datum a[] = {Int32GetDatum(partition), PG_GETARG_DATUM(3), Int64GetDatum(horizon)};
-        spi::execute(p, a, nullptr, false, 1);
-        bool isnull = false;
-        Datum first = spi::value(0, 1, &isnull);
-        committed = isnull ? latest() : DatumGetInt64(first) - 1;
+        // Nothing appended at or after it: the end.
+        committed = spi::execute(p, a, nullptr, false, 1) == 0 ? latest() : spi::int64_value(0, 1) - 1;
     }
     static const Oid types[] = {INT4OID, TEXTOID, INT4OID, INT8OID};
     SPIPlanPtr upd = spi::plan(

@@ -57,6 +57,9 @@ extern "C" {
 extern "C" {
 #include "access/detoast.h"
 #include "access/heapam.h"
+#include "access/heaptoast.h"
+#include "access/toast_compression.h"
+#include "access/toast_internals.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -107,6 +110,9 @@ extern "C" {
 #include "nodes/execnodes.h"
 // background worker, launcher and utility hook (src/worker.cpp)
 #include "access/heapam.h"
+#include "access/heaptoast.h"
+#include "access/toast_compression.h"
+#include "access/toast_internals.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"

@@ -15,10 +15,12 @@ namespace pgstreamx::storage {
 
 // One message row, in the column order of pgstreamx."s_<name>":
 // segment, partition, seq, appended_at, topic, key, headers, payload,
-// payload_bytes, visible_at. A Datum of 0 is NULL for the nullable columns
-// (topic .. payload_bytes), and so is a visible_at of 0; segment, partition,
-// seq and appended_at are never NULL. Queues also keep their acknowledgement
-// records in partition -1 of the same tables (queue.cpp).
+// payload_bytes, visible_at, messages. A Datum of 0 is NULL for the nullable
+// columns (topic .. payload_bytes), and so are a visible_at and a messages of
+// 0; segment, partition, seq and appended_at are never NULL. A row with
+// messages set is a pack of that many messages ending at seq (packed.hpp).
+// Queues also keep their acknowledgement records in partition -1 of the same
+// tables (queue.cpp).
 struct Row {
     int32 segment;
     int32 partition;
@@ -30,9 +32,10 @@ struct Row {
     Datum payload;
     Datum payload_bytes;
     TimestampTz visible_at;  // queues: a delayed message is not read before (0: NULL)
+    int32 messages;          // a pack: the number of messages it holds (0: NULL, one message)
 };
 
-constexpr int columns = 10;
+constexpr int columns = 11;
 
 // Inserts rows[0 .. n) into the leaf table `leaf` (RowExclusiveLock, held to
 // the end of the transaction). Raises 42704 if the leaf no longer exists

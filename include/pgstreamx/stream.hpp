@@ -60,7 +60,9 @@ struct Message {
 // message's partition, takes seqs from the commit-order registry (in input
 // order per partition), writes the rows into the segment leaves and wakes
 // the stream's readers at commit. seqs_out: nullptr or n seqs, in input order.
-void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_out);
+// pack: store runs of one partition in packs (packed.hpp; streams only: a
+// queue's claims are per row).
+void append_messages(const Info &s, const Message *msgs, int64 n, int64 *seqs_out, bool pack = false);
 
 // Raises 54000 when payload + headers exceed pgstreamx.max_message_size, or
 // the key or topic is longer than its limit.

@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgstreamx;
 
-SELECT plan(95);
+SELECT plan(99);
 
 -- The extension and its schema.
 SELECT has_extension('pgstreamx', 'pgstreamx is installed');
@@ -27,7 +27,7 @@ SELECT matches(pgstreamx.version(), '^\d+\.\d+\.\d+$', 'version() is semver');
 SELECT functions_are('pgstreamx', ARRAY['version', 'shared_memory', '_check_name', '_holder_alive',
                                         'create_stream', 'alter_stream', 'drop_stream', 'list_streams',
                                         'append', 'append_batch', 'create_consumer', 'drop_consumer',
-                                        'poll', 'commit_offset', 'seek',
+                                        'poll', 'peek', 'commit_offset', 'seek',
                                         '_horizon', '_switch_segment', '_oldest_inflight', '_log', '_trim_log',
                                         '_stream_stats', '_consumer_stats', 'expire_consumers',
                                         'rotate_stream', 'seal_segment', 'truncate_segment', 'maintain',
@@ -70,6 +70,16 @@ SELECT has_function('pgstreamx', 'poll', ARRAY['text', 'text', 'integer', 'inter
 SELECT is((SELECT pg_get_function_result('pgstreamx.poll(text,text,integer,interval,text)'::regprocedure)),
           'TABLE(partition integer, seq bigint, topic text, key text, payload jsonb, headers jsonb, appended_at timestamp with time zone, payload_bytes bytea)',
           'poll() returns the documented columns');
+SELECT is((SELECT pg_get_function_arguments('pgstreamx.peek(text,integer,bigint,integer)'::regprocedure)),
+          'stream text, partition integer DEFAULT NULL::integer, after bigint DEFAULT 0, max integer DEFAULT 100',
+          'peek() takes a stream, an optional partition, a seq to read after and a maximum');
+SELECT is((SELECT pg_get_function_result('pgstreamx.peek(text,integer,bigint,integer)'::regprocedure)),
+          (SELECT pg_get_function_result('pgstreamx.poll(text,text,integer,interval,text)'::regprocedure)),
+          'peek() returns the columns of poll()');
+SELECT ok(has_function_privilege('pgstreamx_consumer', 'pgstreamx.peek(text,integer,bigint,integer)', 'EXECUTE')
+          AND NOT has_function_privilege('pgstreamx_producer', 'pgstreamx.peek(text,integer,bigint,integer)', 'EXECUTE'),
+          'consumers may peek, producers may not');
+SELECT throws_ok($$SELECT * FROM pgstreamx.peek('no_such_stream')$$, '42704', NULL, 'peek at an unknown stream: 42704');
 SELECT has_function('pgstreamx', 'commit_offset', ARRAY['text', 'text', 'integer', 'bigint', 'text']);
 SELECT has_function('pgstreamx', 'seek', ARRAY['text', 'text', 'integer', 'bigint']);
 SELECT has_function('pgstreamx', 'seek', ARRAY['text', 'text', 'integer', 'text']);

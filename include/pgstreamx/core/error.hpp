@@ -31,6 +31,7 @@ inline constexpr SqlState null_value_not_allowed{"22004"};
 inline constexpr SqlState invalid_name{"42602"};
 inline constexpr SqlState undefined_object{"42704"};
 inline constexpr SqlState duplicate_object{"42710"};
+inline constexpr SqlState wrong_object_type{"42809"};
 inline constexpr SqlState insufficient_privilege{"42501"};
 inline constexpr SqlState undefined_function{"42883"};
 inline constexpr SqlState object_not_in_prerequisite_state{"55000"};
