@@ -627,8 +627,8 @@ SPIPlanPtr read_plan(const Info &s) {
 // more below the horizon. A pack (packed.hpp) may start at or below `after`
 // and holds many messages, so the rows come through a cursor, a few at a
 // time, until `want` messages are out (the query's LIMIT of `want` rows is
-// only an upper bound): fetching `want` pack rows to use one or two copied
-// ~1.6 kB per row for nothing.
+// only an upper bound). Fetching all `want` rows at once copied ~1.6 kB per
+// pack row, most of them unused, when one or two packs held enough.
 int64 read_partition(SPIPlanPtr read, ReturnSetInfo *rsinfo, int32 partition, int64 after, int64 horizon, int64 want,
                      bool *all) {
     Datum args[] = {Int32GetDatum(partition), Int64GetDatum(after), Int64GetDatum(horizon),
@@ -735,8 +735,9 @@ PGSTREAMX_FUNCTION(pgstreamx_poll) {
     return Datum(0);
 }
 
-// pgstreamx.peek(stream, partition, after, max): the committed messages with
-// seq > after, below each partition's horizon, without a consumer: nothing is
+// pgstreamx.peek(stream, partition, after, max): the messages with seq >
+// after below each partition's horizon (committed, or this transaction's
+// own), without a consumer: nothing is
 // leased, committed or created. One partition, or all in partition order.
 PGSTREAMX_FUNCTION(pgstreamx_peek) {
     std::string name = required_text(fcinfo, 0, "stream");
