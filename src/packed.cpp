@@ -168,16 +168,26 @@ int64 pack_rows(const storage::Row *rows, int64 n, storage::Row *out) {
     return made;
 }
 
+namespace {
+
+[[noreturn]] void damaged(int64 last, const char *why) {
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("pgstreamx: the pack ending at seq %lld is damaged: %s", static_cast<long long>(last), why),
+                    errhint("The message table was changed by hand, or its storage is damaged.")));
+    pg_unreachable();
+}
+
+}  // namespace
+
 void unpack(Datum blob, int64 last, int32 messages, Datum row_topic, Datum row_headers, int64 after,
             bool (*emit)(void *arg, const Message &m), void *arg) {
+    if (blob == Datum(0)) damaged(last, "it has no messages");
     struct varlena *stored = reinterpret_cast<struct varlena *>(DatumGetPointer(blob));
     bytea *b = reinterpret_cast<bytea *>(pg_detoast_datum(stored));  // expands a compressed pack
     pk::Reader r(reinterpret_cast<const uint8_t *>(VARDATA(b)), VARSIZE(b) - VARHDRSZ, size_of);
-    if (messages < 2 || r.error() || r.count() != static_cast<uint32_t>(messages))
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("pgstreamx: the pack ending at seq %lld is damaged: %s", static_cast<long long>(last),
-                               r.error() ? r.error() : "it does not hold the messages its row counts"),
-                        errhint("The message table was changed by hand, or its storage is damaged.")));
+    if (r.error()) damaged(last, r.error());
+    if (messages < 2 || r.count() != static_cast<uint32_t>(messages))
+        damaged(last, "it does not hold the messages its row counts");
     const int64 first = last - messages + 1;
     pk::Entry e;
     for (int64 seq = first; r.next(e); seq++) {
@@ -194,11 +204,7 @@ void unpack(Datum blob, int64 last, int32 messages, Datum row_topic, Datum row_h
     }
     const char *damage = r.error();  // a static string: valid after the pfree
     if (reinterpret_cast<struct varlena *>(b) != stored) pfree(b);
-    if (damage)
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("pgstreamx: the pack ending at seq %lld is damaged: %s", static_cast<long long>(last),
-                               damage),
-                        errhint("The message table was changed by hand, or its storage is damaged.")));
+    if (damage) damaged(last, damage);
 }
 
 }  // namespace pgstreamx::packed

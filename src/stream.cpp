@@ -600,13 +600,8 @@ int64 put_messages(ReturnSetInfo *rsinfo, SPITupleTable *tt, uint64 n, int64 aft
         if (nulls[8]) {
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
             o.left--;
-        } else if (nulls[7]) {
-            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                            errmsg("pgstreamx: the pack ending at seq %lld is damaged: it has no messages",
-                                   static_cast<long long>(DatumGetInt64(values[1]))),
-                            errhint("The message table was changed by hand, or its storage is damaged.")));
         } else {
-            packed::unpack(values[7], DatumGetInt64(values[1]), DatumGetInt32(values[8]), nulls[2] ? Datum(0) : values[2],
+            packed::unpack(nulls[7] ? Datum(0) : values[7], DatumGetInt64(values[1]), DatumGetInt32(values[8]), nulls[2] ? Datum(0) : values[2],
                            nulls[5] ? Datum(0) : values[5], after, put_unpacked, &o);
         }
     }

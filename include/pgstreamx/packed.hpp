@@ -34,7 +34,7 @@ struct Message {
 // pack row with seq > after, in seq order, until emit returns false.
 // `blob` is the row's payload_bytes, `last` its seq, `messages` its
 // messages column, row_topic / row_headers its topic and headers (0: NULL).
-// Raises XX001 for a pack that does not match its row.
+// Raises XX001 for a pack that does not match its row (or a NULL blob).
 void unpack(Datum blob, int64 last, int32 messages, Datum row_topic, Datum row_headers, int64 after,
             bool (*emit)(void *arg, const Message &m), void *arg);
 
